@@ -1,0 +1,17 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "./generated/prisma/client.ts";
+
+export type Db = PrismaClient;
+
+export interface OpenOptions {
+  /** Pool size per process. Five servers share one database, so keep it small. */
+  max?: number;
+}
+
+/** One Prisma client (Rust-free, over node-postgres) for a connection string. */
+export function openDb(url: string, opts: OpenOptions = {}): Db {
+  // Sessions run in UTC: the adapter sends and reads timestamps without an offset, so any
+  // other session time zone would shift every time comparison.
+  const adapter = new PrismaPg({ connectionString: url, max: opts.max ?? 5, idleTimeoutMillis: 10_000, options: "-c timezone=UTC" });
+  return new PrismaClient({ adapter });
+}
