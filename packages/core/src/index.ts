@@ -1,0 +1,42 @@
+export { loadConfig, serverDisabledReason, serverFlagName, SERVER_NAMES, ConfigError } from "./config.ts";
+export type { Config, Flags, RateLimitPolicy, ServerName } from "./config.ts";
+export { SCOPES, ROLE_SCOPES, scopesFor, hasScopes } from "./scopes.ts";
+export type { Scope } from "./scopes.ts";
+export {
+  ToolError,
+  UserError,
+  NotFoundError,
+  ForbiddenError,
+  AuthError,
+  RateLimitedError,
+  ReadOnlyError,
+  ConflictError,
+  UnavailableError,
+} from "./errors.ts";
+export type { ErrorCode } from "./errors.ts";
+export { createLogger, REDACT_PATHS } from "./logger.ts";
+export type { Logger } from "./logger.ts";
+export { authenticate } from "./auth.ts";
+export type { Principal, OrgInfo } from "./auth.ts";
+export { appendAudit, verifyAuditChain, hashArgs, redactArgs, auditPayload, chainHash, GENESIS_HASH } from "./audit.ts";
+export type { AuditEntry, AuditVerification } from "./audit.ts";
+export { createRateLimiter, ROLE_CALLS_PER_MINUTE } from "./rate-limit.ts";
+export type { RateLimiter } from "./rate-limit.ts";
+export { defineTool, isWriteTool } from "./tool.ts";
+export type { ToolDefinition, AnyTool, ToolContext, ToolAnnotations, DbHandle, RateLimitClass } from "./tool.ts";
+export { createRuntime, configToRuntimeOptions } from "./runtime.ts";
+export type { Runtime, RuntimeOptions } from "./runtime.ts";
+export { createInvoker, toolsAfterFlags } from "./pipeline.ts";
+export type { Invoker, CallOptions, CallOutcome, CallPath, InvokerOptions } from "./pipeline.ts";
+export { createMcpServer, describeTool } from "./server.ts";
+export type { ServerSpec, ResourceDefinition, PromptDefinition } from "./server.ts";
+export { runStdioServer, EXIT } from "./stdio.ts";
+export type { ServerModule } from "./stdio.ts";
+export { encodeCursor, decodeCursor, pageOf, CursorInput, LimitInput } from "./pagination.ts";
+export { resolveRange, TimeRangeInput, ResolvedRange, PRESETS } from "./time-range.ts";
+export type { Range, Preset, TimeRangeArg } from "./time-range.ts";
+export { renderText, fitToBudget, TEXT_BUDGET_CHARS } from "./budget.ts";
+export { maskEmail, maskPhone, piiPolicy } from "./mask.ts";
+export type { PiiPolicy } from "./mask.ts";
+export { canonicalJson } from "./canonical-json.ts";
+export { startHeartbeat } from "./heartbeat.ts";

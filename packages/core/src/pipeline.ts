@@ -1,0 +1,191 @@
+// The one seam every call passes through, over MCP or directly in-process:
+// authentication → read-only/allow-list → scope → input → rate limit → handler → output → audit → error mapping.
+import { randomUUID } from "node:crypto";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { appendAudit, hashArgs, redactArgs, type AuditEntry } from "./audit.ts";
+import { authenticate, type Principal } from "./auth.ts";
+import type { ServerName } from "./config.ts";
+import { AuthError, ForbiddenError, NotFoundError, ReadOnlyError, ToolError, UserError } from "./errors.ts";
+import { renderText } from "./budget.ts";
+import type { Runtime } from "./runtime.ts";
+import { hasScopes } from "./scopes.ts";
+import { isWriteTool, type AnyTool, type DbHandle, type ToolContext } from "./tool.ts";
+
+export type CallPath = "mcp" | "direct";
+
+export interface CallOptions {
+  path: CallPath;
+  /** The MCP SDK has not validated these arguments (true for every call we route). */
+  signal?: AbortSignal;
+  progress?: (progress: number, total?: number, message?: string) => Promise<void>;
+}
+
+export interface CallOutcome {
+  result: CallToolResult;
+  principal?: Principal;
+  correlationId: string;
+}
+
+export interface Invoker {
+  server: ServerName;
+  /** Tools this invoker knows (after flags); a call to any other name is refused as unknown. */
+  tools: ReadonlyMap<string, AnyTool>;
+  call(name: string, args: unknown, opts: CallOptions): Promise<CallOutcome>;
+  /** The principal for the configured key, for listing (scopes decide what is listed). */
+  principal(): Promise<Principal>;
+}
+
+/** What the caller sees for an error: typed errors speak for themselves; others get a correlation id. */
+function errorResult(err: unknown, correlationId: string): { result: CallToolResult; code: string } {
+  if (err instanceof ToolError) {
+    return {
+      code: err.code,
+      result: {
+        isError: true,
+        content: [{ type: "text", text: `${err.code}: ${err.message}` }],
+        _meta: { error: { code: err.code, ...(err.details ?? {}) }, correlation_id: correlationId },
+      },
+    };
+  }
+  return {
+    code: "INTERNAL",
+    result: {
+      isError: true,
+      content: [{ type: "text", text: `INTERNAL: Something went wrong on our side. Reference: ${correlationId}.` }],
+      _meta: { error: { code: "INTERNAL" }, correlation_id: correlationId },
+    },
+  };
+}
+
+function formatIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues
+    .slice(0, 8)
+    .map((i) => `${i.path.length ? i.path.map(String).join(".") : "(input)"}: ${i.message}`)
+    .join("; ");
+}
+
+export interface InvokerOptions {
+  server: ServerName;
+  tools: readonly AnyTool[];
+  runtime: Runtime;
+  /** The API key of this caller (stdio: MARKETSAGE_API_KEY; direct: the app's key). */
+  apiKey: string | undefined;
+}
+
+/** Tools that survive the deployment's flags (read-only, allow-list), decided once. */
+export function toolsAfterFlags(tools: readonly AnyTool[], flags: Runtime["flags"]): AnyTool[] {
+  return tools.filter((t) => (!flags.readOnly || !isWriteTool(t)) && (!flags.tools || flags.tools.has(t.name)));
+}
+
+export function createInvoker(opts: InvokerOptions): Invoker {
+  const { runtime, server } = opts;
+  const all = new Map(opts.tools.map((t) => [t.name, t]));
+  const enabled = new Map(toolsAfterFlags(opts.tools, runtime.flags).map((t) => [t.name, t]));
+
+  async function audit(db: DbHandle, entry: AuditEntry, inTransaction: boolean): Promise<void> {
+    try {
+      await appendAudit(db, entry, { inTransaction });
+    } catch (err) {
+      runtime.log.error({ err, tool: entry.tool, correlationId: entry.correlationId }, "audit write failed");
+      if (inTransaction) throw err;
+    }
+  }
+
+  async function call(name: string, args: unknown, copts: CallOptions): Promise<CallOutcome> {
+    const correlationId = randomUUID();
+    const started = performance.now();
+    const occurredAt = runtime.now();
+    const safeArgs = redactArgs(args ?? {});
+    const argsHash = hashArgs(args ?? {});
+    let principal: Principal | undefined;
+    const entry = (outcome: AuditEntry["outcome"], errorCode: string | null, resultBytes: number): AuditEntry => ({
+      organizationId: principal?.org.id ?? null,
+      occurredAt,
+      actorUserId: principal?.userId ?? null,
+      apiKeyId: principal?.apiKeyId ?? null,
+      role: principal?.role ?? null,
+      server,
+      tool: name,
+      path: copts.path,
+      argsHash,
+      args: safeArgs,
+      outcome,
+      errorCode,
+      durationMs: performance.now() - started,
+      resultBytes,
+      correlationId,
+    });
+
+    try {
+      principal = await authenticate(runtime.db, opts.apiKey, runtime.now());
+      const tool = all.get(name);
+      if (!tool) throw new NotFoundError(`Tool ${name}`);
+      if (runtime.flags.readOnly && isWriteTool(tool)) throw new ReadOnlyError(name);
+      if (!enabled.has(name)) throw new ForbiddenError(`${name} is not enabled in this deployment (MCP_TOOLS allow-list).`);
+      if (!hasScopes(principal.scopes, tool.scopes)) {
+        throw new ForbiddenError(`Your role (${principal.role}) may not use ${name}: it needs ${tool.scopes.join(", ")}.`);
+      }
+      const parsed = tool.input.safeParse(args ?? {});
+      if (!parsed.success) throw new UserError(`Invalid arguments for ${name}: ${formatIssues(parsed.error.issues)}`);
+      await runtime.limiter.consume(principal, server, tool.rateLimit ?? "call");
+
+      const p = principal;
+      const ctxFor = (db: DbHandle): ToolContext => ({
+        principal: p,
+        org: p.org,
+        db,
+        log: runtime.log.child({ tool: name, correlationId }),
+        now: runtime.now,
+        progress: copts.progress ?? (async () => undefined),
+        signal: copts.signal ?? new AbortController().signal,
+        server,
+        tool: name,
+        correlationId,
+        hasScope: (s) => p.scopes.has(s),
+      });
+      const finish = (raw: unknown) => {
+        const out = tool.output.safeParse(raw);
+        if (!out.success) {
+          runtime.log.error({ tool: name, correlationId, issues: out.error.issues.slice(0, 5) }, "tool output does not match its schema");
+          throw new Error(`output of ${name} does not match its schema`);
+        }
+        const structured = out.data as Record<string, unknown>;
+        const text = renderText(tool.render ? tool.render(structured) : JSON.stringify(structured));
+        const result: CallToolResult = { content: [{ type: "text", text }], structuredContent: structured };
+        return { result, bytes: Buffer.byteLength(JSON.stringify(structured)) };
+      };
+
+      let done: { result: CallToolResult; bytes: number };
+      if (isWriteTool(tool)) {
+        // The write and its audit row commit together, or neither does.
+        done = await runtime.db.$transaction(
+          async (tx) => {
+            const d = finish(await tool.handler(parsed.data, ctxFor(tx)));
+            await audit(tx, entry("ALLOWED", null, d.bytes), true);
+            return d;
+          },
+          { timeout: 120_000, maxWait: 10_000 },
+        );
+      } else {
+        done = finish(await tool.handler(parsed.data, ctxFor(runtime.db)));
+        await audit(runtime.db, entry("ALLOWED", null, done.bytes), false);
+      }
+      return { result: done.result, principal, correlationId };
+    } catch (err) {
+      const { result, code } = errorResult(err, correlationId);
+      const outcome =
+        code === "RATE_LIMITED" ? "RATE_LIMITED" : code === "FORBIDDEN" || code === "UNAUTHENTICATED" || code === "READ_ONLY" ? "DENIED" : "FAILED";
+      if (!(err instanceof ToolError)) runtime.log.error({ err, tool: name, correlationId }, "tool failed");
+      else if (err instanceof AuthError) runtime.log.warn({ tool: name, reason: err.reason, correlationId }, "call refused: authentication");
+      await audit(runtime.db, entry(outcome, code, 0), false);
+      return { result, principal, correlationId };
+    }
+  }
+
+  return {
+    server,
+    tools: enabled,
+    call,
+    principal: () => authenticate(runtime.db, opts.apiKey, runtime.now()),
+  };
+}

@@ -1,0 +1,64 @@
+// A tool is a value: name, words for the model, zod schemas, annotations, scopes and a handler.
+// Servers are arrays of these; `core` registers them and wraps every call the same way.
+import type { Prisma } from "@marketsage/db";
+import type { z } from "zod";
+import type { Logger } from "./logger.ts";
+import type { Scope } from "./scopes.ts";
+import type { Principal } from "./auth.ts";
+import type { ServerName } from "./config.ts";
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** A database handle: the pooled client for reads, the call's transaction for writes. */
+export type DbHandle = Prisma.TransactionClient;
+
+export interface ToolContext {
+  principal: Principal;
+  /** The caller's organization: every query filters by org.id. */
+  org: Principal["org"];
+  db: DbHandle;
+  log: Logger;
+  /** The clock: tests fix it; handlers never call new Date() for "now". */
+  now(): Date;
+  /** Report progress (MCP progress notifications when the client asked for them). */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  signal: AbortSignal;
+  server: ServerName;
+  tool: string;
+  correlationId: string;
+  hasScope(scope: Scope): boolean;
+}
+
+export type RateLimitClass = "call" | "send";
+
+export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  scopes: readonly Scope[];
+  annotations: ToolAnnotations;
+  input: I;
+  output: O;
+  /** "send" tools also count against the send caps and fail closed without the limiter. */
+  rateLimit?: RateLimitClass;
+  handler: (input: z.output<I>, ctx: ToolContext) => Promise<z.input<O>> | z.input<O>;
+  /** A short text rendering for clients that ignore structured content. */
+  render?: (output: z.output<O>) => string;
+}
+
+// The list type erases each tool's own schema types; defineTool keeps them while writing one.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTool = ToolDefinition<any, any>;
+
+export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {
+  return def;
+}
+
+export function isWriteTool(tool: AnyTool): boolean {
+  return !tool.annotations.readOnlyHint;
+}
