@@ -1,0 +1,10 @@
+export { customerDataServer, customerDataTools, customerDataResources } from "./server.ts";
+export { refreshPredictions } from "./predictions/refresh.ts";
+export { refreshAllOrganizations } from "./predictions/refresh-all.ts";
+export type { RefreshResult } from "./predictions/refresh.ts";
+export { MODEL_VERSION, predict, churnRisk } from "./predictions/model.ts";
+export type { Features } from "./predictions/model.ts";
+export { parseRule, RULE_GRAMMAR } from "./segments/rules.ts";
+export type { Rule } from "./segments/rules.ts";
+export { compileRule, urlPatternRegex } from "./segments/compile.ts";
+export { describeRule } from "./segments/describe.ts";

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { runStdioServer } from "@marketsage/core";
+import { customerDataServer } from "./server.ts";
+
+await runStdioServer(customerDataServer);

@@ -1,0 +1,59 @@
+// Shapes shared by several customer-data tools (input references and output pieces).
+import { z } from "zod";
+
+export const ChannelEnum = z.enum(["EMAIL", "SMS", "WHATSAPP"]);
+export const CHANNELS = ChannelEnum.options;
+export type ChannelName = z.infer<typeof ChannelEnum>;
+
+export const ContactStatusEnum = z.enum(["ACTIVE", "UNSUBSCRIBED", "BOUNCED", "ARCHIVED"]);
+
+export const CustomerRef = z
+  .object({
+    id: z.uuid().optional().describe("Contact id."),
+    email: z.string().max(254).optional().describe("Exact email address."),
+    phone: z.string().max(32).optional().describe("Phone in any common format: +234 803 123 4567, 08031234567 (the organization's default country applies)."),
+  })
+  .refine((r) => [r.id, r.email, r.phone].filter((v) => v !== undefined).length === 1, {
+    message: "Give exactly one of id, email or phone.",
+  });
+export type CustomerRefInput = z.infer<typeof CustomerRef>;
+
+export const CustomerSummary = z.object({
+  id: z.string(),
+  first_name: z.string().nullable(),
+  last_name: z.string().nullable(),
+  email: z.string().nullable().describe("Masked (j***@example.com) unless the caller may see personal data."),
+  phone: z.string().nullable().describe("E.164; masked (+234 *** *** 4567) unless the caller may see personal data."),
+  company: z.string().nullable(),
+  country: z.string(),
+  city: z.string().nullable(),
+  status: ContactStatusEnum,
+  tags: z.array(z.string()),
+  created_at: z.string(),
+});
+export type CustomerSummary = z.infer<typeof CustomerSummary>;
+
+export const ConsentState = z.object({
+  channel: ChannelEnum,
+  state: z.enum(["subscribed", "unsubscribed", "unknown"]).describe("unknown: never asked on this channel."),
+  changed_at: z.string().nullable(),
+  source: z.string().nullable(),
+  reason: z.string().nullable(),
+  reachable: z.boolean().describe("Can legally be messaged on this channel now: has the address, status ACTIVE, subscribed."),
+});
+
+export const PredictionOut = z.object({
+  model_version: z.string(),
+  churn_risk: z.number().min(0).max(1).describe("Probability-like risk 0–1 of lapsing."),
+  risk_bucket: z.enum(["low", "medium", "high"]).describe("low < 0.3 ≤ medium < 0.6 ≤ high"),
+  lifetime_value: z.number().describe("Expected value over the next 12 months, in currency."),
+  currency: z.string(),
+  engagement_score: z.number().min(0).max(100),
+  preferred_channel: ChannelEnum.nullable(),
+  next_best_action: z.string(),
+  next_best_action_text: z.string(),
+  inputs: z.record(z.string(), z.unknown()).describe("The features the model used (explainability)."),
+  computed_at: z.string(),
+  stored: z.boolean().describe("false: computed now because no stored prediction exists yet (run refresh_predictions)."),
+});
+export type PredictionOut = z.infer<typeof PredictionOut>;

@@ -1,0 +1,119 @@
+// Rules → one parameterised SQL boolean over the contact alias `c`. Values only ever travel as
+// bind parameters; the SQL text comes from this file alone. Every condition is wrapped so it is
+// never NULL: a rule and its negation then partition the organization's contacts exactly.
+import { Prisma } from "@marketsage/db";
+import type { Condition, Rule } from "./rules.ts";
+
+export interface CompileContext {
+  orgId: string;
+  currency: string;
+  now: Date;
+}
+
+const DAY_MS = 86_400_000;
+const since = (ctx: CompileContext, days: number) => new Date(ctx.now.getTime() - days * DAY_MS);
+
+/** Escape LIKE wildcards so user text matches literally. */
+export function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, (m) => `\\${m}`);
+}
+
+/** A URL path pattern (`*` = any run) as a regex on the stored URL, ignoring scheme, host and query. */
+export function urlPatternRegex(pattern: string): string {
+  const path = pattern.replace(/^https?:\/\/[^/]+/i, "");
+  const body = path
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join("[^?#]*");
+  const anchoredEnd = path.endsWith("*") ? "([?#].*)?$" : "/?([?#].*)?$";
+  return `^(https?://[^/]+)?${body}${anchoredEnd}`;
+}
+
+const col: Record<"country" | "status" | "city" | "company" | "source", Prisma.Sql> = {
+  country: Prisma.sql`trim(c.country)`,
+  status: Prisma.sql`c.status::text`,
+  city: Prisma.sql`c.city`,
+  company: Prisma.sql`c.company`,
+  source: Prisma.sql`c.source`,
+};
+
+const consentCol = {
+  EMAIL: Prisma.sql`c.consent_email`,
+  SMS: Prisma.sql`c.consent_sms`,
+  WHATSAPP: Prisma.sql`c.consent_whatsapp`,
+} as const;
+
+/** At least n matching rows, stopping the scan at n. */
+function atLeast(n: number, from: Prisma.Sql): Prisma.Sql {
+  if (n <= 1) return Prisma.sql`exists (select 1 ${from})`;
+  return Prisma.sql`(select count(*) from (select 1 ${from} limit ${n}) x) >= ${n}`;
+}
+
+function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
+  if ("behavior" in cond) {
+    switch (cond.behavior) {
+      case "message_event":
+        return atLeast(
+          cond.min_count,
+          Prisma.sql`from message_events e where e.contact_id = c.id and e.organization_id = ${ctx.orgId}::uuid
+            and e.type = ${cond.event}::"MessageEventType" ${cond.channel ? Prisma.sql`and e.channel = ${cond.channel}::"Channel"` : Prisma.empty}
+            and e.occurred_at >= ${since(ctx, cond.within_days)} and e.occurred_at <= ${ctx.now}`,
+        );
+      case "visited":
+        return atLeast(
+          cond.min_count,
+          Prisma.sql`from touchpoints t where t.contact_id = c.id and t.organization_id = ${ctx.orgId}::uuid and t.type = 'PAGEVIEW'
+            and t.url ~ ${urlPatternRegex(cond.url_pattern)}
+            ${cond.within_days ? Prisma.sql`and t.occurred_at >= ${since(ctx, cond.within_days)}` : Prisma.empty} and t.occurred_at <= ${ctx.now}`,
+        );
+      case "converted":
+        return atLeast(
+          cond.min_count,
+          Prisma.sql`from conversions v where v.contact_id = c.id and v.organization_id = ${ctx.orgId}::uuid
+            ${cond.within_days ? Prisma.sql`and v.occurred_at >= ${since(ctx, cond.within_days)}` : Prisma.empty} and v.occurred_at <= ${ctx.now}
+            ${cond.min_value !== undefined ? Prisma.sql`and marketsage_fx(v.value, trim(v.currency), ${ctx.currency}, v.occurred_at) >= ${cond.min_value}` : Prisma.empty}`,
+        );
+      case "consent": {
+        const column = consentCol[cond.channel];
+        if (cond.state === "unknown") return Prisma.sql`${column} is null`;
+        return Prisma.sql`${column} is not distinct from ${cond.state === "subscribed" ? "SUBSCRIBED" : "UNSUBSCRIBED"}::"ConsentAction"`;
+      }
+    }
+  }
+  switch (cond.field) {
+    case "tag":
+      return Array.isArray(cond.value) ? Prisma.sql`c.tags && ${cond.value}::text[]` : Prisma.sql`${cond.value} = any(c.tags)`;
+    case "created_at":
+      if (cond.op === "within_days") return Prisma.sql`c.created_at >= ${since(ctx, cond.value)}`;
+      return cond.op === "after" ? Prisma.sql`c.created_at > ${new Date(cond.value)}` : Prisma.sql`c.created_at < ${new Date(cond.value)}`;
+    case "email":
+    case "phone": {
+      const column = cond.field === "email" ? Prisma.sql`c.email` : Prisma.sql`c.phone`;
+      return cond.op === "exists" ? Prisma.sql`${column} is not null` : Prisma.sql`${column} is null`;
+    }
+    default: {
+      const column = col[cond.field];
+      const ci = cond.field === "city" || cond.field === "company" || cond.field === "source";
+      const lhs = ci ? Prisma.sql`lower(${column})` : column;
+      const norm = (v: string) => (ci ? v.toLowerCase() : v);
+      switch (cond.op) {
+        case "eq":
+          return Prisma.sql`${lhs} = ${norm(String(cond.value))}`;
+        case "in":
+          return Prisma.sql`${lhs} = any(${(cond.value as string[]).map(norm)}::text[])`;
+        case "not_in":
+          return Prisma.sql`not (${lhs} = any(${(cond.value as string[]).map(norm)}::text[]))`;
+        case "contains":
+          return Prisma.sql`${column} ilike ${`%${likeEscape(String(cond.value))}%`}`;
+      }
+    }
+  }
+}
+
+/** The rule as a SQL boolean over `c` (contacts); never NULL. */
+export function compileRule(rule: Rule, ctx: CompileContext): Prisma.Sql {
+  if ("all" in rule) return Prisma.sql`(${Prisma.join(rule.all.map((r) => compileRule(r, ctx)), " and ")})`;
+  if ("any" in rule) return Prisma.sql`(${Prisma.join(rule.any.map((r) => compileRule(r, ctx)), " or ")})`;
+  if ("not" in rule) return Prisma.sql`(not ${compileRule(rule.not, ctx)})`;
+  return Prisma.sql`coalesce((${condition(rule, ctx)}), false)`;
+}

@@ -1,0 +1,105 @@
+import { Prisma } from "@marketsage/db";
+import { defineTool, NotFoundError, UserError } from "@marketsage/core";
+import { z } from "zod";
+import { MODEL_VERSION } from "../predictions/model.ts";
+import { predictionFor } from "../predictions/stored.ts";
+import { findContact } from "../queries/contacts.ts";
+import { CustomerRef, PredictionOut } from "../schemas.ts";
+import { loadSegment } from "../segments/membership.ts";
+
+const Distribution = z.object({
+  scope: z.enum(["segment", "organization"]),
+  segment_id: z.string().nullable(),
+  model_version: z.string(),
+  contacts: z.number().int().describe("Customers in scope."),
+  with_prediction: z.number().int().describe("Of those, how many have a stored prediction (run refresh_predictions for the rest)."),
+  risk_buckets: z.object({ low: z.number().int(), medium: z.number().int(), high: z.number().int() }),
+  mean_churn_risk: z.number().nullable(),
+  lifetime_value: z.object({ currency: z.string(), total: z.number(), p25: z.number().nullable(), p50: z.number().nullable(), p75: z.number().nullable(), p90: z.number().nullable() }),
+  mean_engagement_score: z.number().nullable(),
+  preferred_channel: z.record(z.string(), z.number().int()),
+  next_best_action: z.record(z.string(), z.number().int()),
+  oldest_computed_at: z.string().nullable(),
+});
+
+export const getCustomerPredictions = defineTool({
+  name: "get_customer_predictions",
+  title: "Customer predictions",
+  description:
+    `Predictions from model ${MODEL_VERSION} (recency, decayed frequency, spend). For one customer (id, email or phone): churn ` +
+    "risk 0–1, expected 12-month value in the organization's currency, engagement score 0–100, preferred channel, next " +
+    "best action, and the inputs that drove them. Without a customer: the distribution for a segment (segment_id) or the " +
+    "whole organization — risk buckets, value quantiles, channel and action counts.",
+  scopes: ["contacts:read"],
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  input: z.object({
+    id: z.uuid().optional(),
+    email: z.string().max(254).optional(),
+    phone: z.string().max(32).optional(),
+    segment_id: z.uuid().optional().describe("Distribution over this segment's members."),
+  }),
+  output: z.object({ customer_id: z.string().nullable(), prediction: PredictionOut.nullable(), distribution: Distribution.nullable() }),
+  handler: async (input, ctx) => {
+    const now = ctx.now();
+    const hasCustomer = input.id ?? input.email ?? input.phone;
+    if (hasCustomer) {
+      if (input.segment_id) throw new UserError("Give a customer (id, email or phone) or a segment_id, not both.");
+      const ref = CustomerRef.safeParse({ id: input.id, email: input.email, phone: input.phone });
+      if (!ref.success) throw new UserError("Give exactly one of id, email or phone.");
+      const contact = await findContact(ctx.db, ctx.org, ref.data);
+      const prediction = await predictionFor(ctx.db, ctx.org, contact.id, now);
+      if (!prediction) throw new NotFoundError(`Customer ${contact.id}`);
+      return { customer_id: contact.id, prediction, distribution: null };
+    }
+    const member = input.segment_id ? (await loadSegment(ctx.db, ctx.org, input.segment_id, now)).member : Prisma.sql`true`;
+    const [d] = await ctx.db.$queryRaw<Array<Record<string, unknown>>>`
+      select count(*)::int as contacts, count(p.id)::int as with_prediction,
+             count(*) filter (where p.churn_risk < 0.3)::int as low,
+             count(*) filter (where p.churn_risk >= 0.3 and p.churn_risk < 0.6)::int as medium,
+             count(*) filter (where p.churn_risk >= 0.6)::int as high,
+             avg(p.churn_risk)::float8 as mean_churn, avg(p.engagement_score)::float8 as mean_eng,
+             coalesce(sum(p.lifetime_value), 0)::float8 as ltv_total,
+             percentile_cont(array[0.25, 0.5, 0.75, 0.9]) within group (order by p.lifetime_value::float8) as q,
+             min(p.computed_at) as oldest
+        from contacts c left join predictions p on p.contact_id = c.id and p.model_version = ${MODEL_VERSION}
+       where c.organization_id = ${ctx.org.id}::uuid and ${member}`;
+    const counts = async (col: Prisma.Sql) =>
+      Object.fromEntries(
+        (
+          await ctx.db.$queryRaw<Array<{ k: string; n: number }>>`
+            select coalesce(${col}, 'NONE') as k, count(*)::int as n
+              from contacts c join predictions p on p.contact_id = c.id and p.model_version = ${MODEL_VERSION}
+             where c.organization_id = ${ctx.org.id}::uuid and ${member} group by 1 order by 2 desc`
+        ).map((r) => [r.k, r.n]),
+      );
+    const q = (d!.q as number[] | null) ?? [];
+    const r2 = (x: unknown) => (x === null || x === undefined ? null : Math.round(Number(x) * 100) / 100);
+    const r4 = (x: unknown) => (x === null || x === undefined ? null : Math.round(Number(x) * 10_000) / 10_000);
+    return {
+      customer_id: null,
+      prediction: null,
+      distribution: {
+        scope: input.segment_id ? ("segment" as const) : ("organization" as const),
+        segment_id: input.segment_id ?? null,
+        model_version: MODEL_VERSION,
+        contacts: d!.contacts as number,
+        with_prediction: d!.with_prediction as number,
+        risk_buckets: { low: d!.low as number, medium: d!.medium as number, high: d!.high as number },
+        mean_churn_risk: r4(d!.mean_churn),
+        lifetime_value: { currency: ctx.org.reportingCurrency, total: r2(d!.ltv_total) ?? 0, p25: r2(q[0]), p50: r2(q[1]), p75: r2(q[2]), p90: r2(q[3]) },
+        mean_engagement_score: r2(d!.mean_eng),
+        preferred_channel: await counts(Prisma.sql`p.preferred_channel::text`),
+        next_best_action: await counts(Prisma.sql`p.next_best_action`),
+        oldest_computed_at: d!.oldest ? (d!.oldest as Date).toISOString() : null,
+      },
+    };
+  },
+  render: (o) => {
+    if (o.prediction) {
+      const p = o.prediction;
+      return `Churn risk ${p.churn_risk} (${p.risk_bucket}); 12-month value ${p.lifetime_value} ${p.currency}; engagement ${p.engagement_score}/100; prefers ${p.preferred_channel ?? "none reachable"}; next: ${p.next_best_action_text}`;
+    }
+    const d = o.distribution!;
+    return `${d.with_prediction}/${d.contacts} customers scored (${d.model_version}). Risk: ${d.risk_buckets.low} low, ${d.risk_buckets.medium} medium, ${d.risk_buckets.high} high. 12-month value total ${d.lifetime_value.total} ${d.lifetime_value.currency}, median ${d.lifetime_value.p50}.`;
+  },
+});

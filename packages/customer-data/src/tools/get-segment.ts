@@ -1,0 +1,93 @@
+import { Prisma } from "@marketsage/db";
+import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, piiPolicy, resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/core";
+import { z } from "zod";
+import { CONTACT_COLUMNS, summarize, type ContactRow } from "../queries/contacts.ts";
+import { engagement, growth, sizeAndReach } from "../queries/segment-stats.ts";
+import { CustomerSummary } from "../schemas.ts";
+import { loadSegment } from "../segments/membership.ts";
+
+const Position = z.object({ t: z.string(), id: z.uuid() });
+
+export const getSegment = defineTool({
+  name: "get_segment",
+  title: "Segment details",
+  description:
+    "One saved segment: how many customers it has now; how many of them can legally be messaged on email, SMS and " +
+    "WhatsApp right now (reachability: address present, status ACTIVE, subscribed on that channel); growth over the " +
+    "range (default 30d); engagement over the range (of members with a delivered message, the share who opened, " +
+    "clicked or replied); and optionally a page of members.",
+  scopes: ["contacts:read"],
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  input: z.object({
+    id: z.uuid().describe("Segment id (from list_segments)."),
+    range: TimeRangeInput.optional(),
+    include_members: z.boolean().default(false).describe("Also return a page of members (newest first)."),
+    members_limit: LimitInput(10, 50),
+    members_cursor: CursorInput,
+  }),
+  output: z.object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(["rules", "static"]),
+    description: z.string(),
+    rules: z.unknown().nullable(),
+    range: ResolvedRange,
+    member_count: z.number().int(),
+    reachability: z.object({ email: z.number().int(), sms: z.number().int(), whatsapp: z.number().int() }),
+    growth: z.object({
+      start_count: z.number().int(),
+      end_count: z.number().int(),
+      added: z.number().int(),
+      removed: z.number().int().nullable().describe("null for rule segments: leaving is not recorded."),
+      net: z.number().int(),
+      growth_rate: z.number().nullable(),
+      basis: z.enum(["membership_history", "contact_created_at"]),
+    }),
+    engagement: z.object({ members_messaged: z.number().int(), members_engaged: z.number().int(), engagement_rate: z.number().nullable() }),
+    members: z.object({ items: z.array(CustomerSummary), next_cursor: z.string().nullable() }).nullable(),
+    pii_masked: z.boolean(),
+  }),
+  handler: async (input, ctx) => {
+    const now = ctx.now();
+    const range = resolveRange(input.range, now);
+    const seg = await loadSegment(ctx.db, ctx.org, input.id, now);
+    const [reach, g, e] = await Promise.all([
+      sizeAndReach(ctx.db, ctx.org, seg.member),
+      growth(ctx.db, ctx.org, seg, range),
+      engagement(ctx.db, ctx.org, seg.member, range),
+    ]);
+    const pii = piiPolicy(ctx.hasScope("contacts:pii"));
+    let members = null;
+    if (input.include_members) {
+      const after = decodeCursor(input.members_cursor, Position);
+      const rows = await ctx.db.$queryRaw<ContactRow[]>`
+        select ${CONTACT_COLUMNS} from contacts c
+         where c.organization_id = ${ctx.org.id}::uuid and ${seg.member}
+           ${after ? Prisma.sql`and (c.created_at, c.id) < (${new Date(after.t)}, ${after.id}::uuid)` : Prisma.empty}
+         order by c.created_at desc, c.id desc limit ${input.members_limit + 1}`;
+      const page = pageOf(rows, input.members_limit, (r) => ({ t: r.created_at.toISOString(), id: r.id }));
+      members = { items: page.items.map((r) => summarize(r, pii)), next_cursor: page.next_cursor };
+    }
+    return {
+      id: seg.row.id,
+      name: seg.row.name,
+      kind: seg.kind,
+      description: seg.description,
+      rules: seg.rule,
+      range: range.json,
+      member_count: reach.members,
+      reachability: { email: reach.email, sms: reach.sms, whatsapp: reach.whatsapp },
+      growth: g,
+      engagement: e,
+      members,
+      pii_masked: pii.masked,
+    };
+  },
+  render: (o) =>
+    [
+      `${o.name} (${o.kind}): ${o.member_count} members — ${o.description}`,
+      `Reachable now: email ${o.reachability.email}, SMS ${o.reachability.sms}, WhatsApp ${o.reachability.whatsapp}`,
+      `Growth ${o.range.from.slice(0, 10)} → ${o.range.to.slice(0, 10)}: ${o.growth.start_count} → ${o.growth.end_count} (${o.growth.net >= 0 ? "+" : ""}${o.growth.net})`,
+      `Engagement: ${o.engagement.members_engaged}/${o.engagement.members_messaged} messaged members engaged (${o.engagement.engagement_rate ?? "n/a"})`,
+    ].join("\n"),
+});

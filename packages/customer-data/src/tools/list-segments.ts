@@ -1,0 +1,64 @@
+import { Prisma } from "@marketsage/db";
+import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/core";
+import { z } from "zod";
+import { growth, sizeAndReach } from "../queries/segment-stats.ts";
+import { segmentFromRow, type SegmentRow } from "../segments/membership.ts";
+
+const Position = z.object({ n: z.string(), id: z.uuid() });
+
+export const listSegments = defineTool({
+  name: "list_segments",
+  title: "List segments",
+  description:
+    "The organization's saved segments, alphabetically: each with its kind (rules evaluated live, or a static list), " +
+    "what it selects in words, how many customers it has now and its net growth over the range (default 30d). " +
+    "Use get_segment for reachability per channel and engagement.",
+  scopes: ["contacts:read"],
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  input: z.object({ range: TimeRangeInput.optional(), limit: LimitInput(20, 50), cursor: CursorInput }),
+  output: z.object({
+    range: ResolvedRange,
+    segments: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        kind: z.enum(["rules", "static"]),
+        description: z.string(),
+        member_count: z.number().int(),
+        net_growth: z.number().int(),
+        added: z.number().int(),
+        created_at: z.string(),
+      }),
+    ),
+    next_cursor: z.string().nullable(),
+  }),
+  handler: async (input, ctx) => {
+    const now = ctx.now();
+    const range = resolveRange(input.range, now);
+    const after = decodeCursor(input.cursor, Position);
+    const rows = await ctx.db.$queryRaw<SegmentRow[]>`
+      select id::text, name, description, rules, created_at, updated_at from segments
+       where organization_id = ${ctx.org.id}::uuid ${after ? Prisma.sql`and (name, id) > (${after.n}, ${after.id}::uuid)` : Prisma.empty}
+       order by name, id limit ${input.limit + 1}`;
+    const page = pageOf(rows, input.limit, (r) => ({ n: r.name, id: r.id }));
+    const segments = [];
+    for (const row of page.items) {
+      const seg = segmentFromRow(row, ctx.org, now);
+      const [reach, g] = await Promise.all([sizeAndReach(ctx.db, ctx.org, seg.member), growth(ctx.db, ctx.org, seg, range)]);
+      segments.push({
+        id: row.id,
+        name: row.name,
+        kind: seg.kind,
+        description: seg.description,
+        member_count: reach.members,
+        net_growth: g.net,
+        added: g.added,
+        created_at: row.created_at.toISOString(),
+      });
+    }
+    return { range: range.json, segments, next_cursor: page.next_cursor };
+  },
+  render: (o) =>
+    o.segments.map((s) => `${s.name} (${s.kind}, id ${s.id}): ${s.member_count} members, ${s.net_growth >= 0 ? "+" : ""}${s.net_growth} since ${o.range.from.slice(0, 10)} — ${s.description}`).join("\n") ||
+    "No segments yet.",
+});

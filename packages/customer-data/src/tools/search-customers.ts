@@ -1,0 +1,91 @@
+import { Prisma } from "@marketsage/db";
+import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, piiPolicy, UserError } from "@marketsage/core";
+import { z } from "zod";
+import { looksLikePhone, toE164 } from "../phone.ts";
+import { CONTACT_COLUMNS, summarize, type ContactRow } from "../queries/contacts.ts";
+import { ChannelEnum, ContactStatusEnum, CustomerSummary } from "../schemas.ts";
+import { likeEscape } from "../segments/compile.ts";
+import { loadSegment } from "../segments/membership.ts";
+
+const Position = z.object({ t: z.string(), id: z.uuid() });
+
+export const searchCustomers = defineTool({
+  name: "search_customers",
+  title: "Search customers",
+  description:
+    "Find customers of your organization by free text (name, email, phone in any common format, company) and filters " +
+    "(status, country, saved segment, consent per channel). Returns a page of customer summaries, newest first, and a " +
+    "next_cursor for the following page. Emails and phones are masked unless your role may see personal data. " +
+    "Use get_customer_profile for one customer's full record.",
+  scopes: ["contacts:read"],
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  input: z.object({
+    query: z.string().trim().max(100).optional().describe("Free text: a name, email, phone (+234 803 123 4567 or 08031234567) or company."),
+    status: z.array(ContactStatusEnum).max(4).optional().describe("Only these statuses."),
+    country: z.array(z.string().regex(/^[A-Za-z]{2}$/)).max(20).optional().describe("ISO 3166 two-letter codes, e.g. NG, KE."),
+    segment_id: z.uuid().optional().describe("Only members of this saved segment."),
+    consent: z
+      .object({ channel: ChannelEnum, state: z.enum(["subscribed", "unsubscribed", "unknown"]) })
+      .optional()
+      .describe("Only customers whose current consent on the channel is this."),
+    limit: LimitInput(20, 100),
+    cursor: CursorInput,
+  }),
+  output: z.object({
+    customers: z.array(CustomerSummary),
+    next_cursor: z.string().nullable().describe("Pass back as cursor for the next page; null when this is the last page."),
+    pii_masked: z.boolean(),
+    matched_as: z.enum(["phone", "email", "text", "none"]).describe("How the free text was read."),
+  }),
+  handler: async (input, ctx) => {
+    const where: Prisma.Sql[] = [Prisma.sql`c.organization_id = ${ctx.org.id}::uuid`];
+    let matchedAs: "phone" | "email" | "text" | "none" = "none";
+    const q = input.query ?? "";
+    if (q) {
+      if (looksLikePhone(q)) {
+        const e164 = toE164(q, ctx.org.defaultCountry);
+        if (!e164) throw new UserError(`"${q}" looks like a phone number but is not a valid one for ${ctx.org.defaultCountry}. Try international format, e.g. +234 803 123 4567.`);
+        where.push(Prisma.sql`c.phone = ${e164}`);
+        matchedAs = "phone";
+      } else if (q.includes("@")) {
+        where.push(Prisma.sql`c.email ilike ${`%${likeEscape(q.toLowerCase())}%`}`);
+        matchedAs = "email";
+      } else {
+        for (const token of q.split(/\s+/).filter(Boolean).slice(0, 5)) {
+          const p = `%${likeEscape(token)}%`;
+          where.push(Prisma.sql`(c.first_name ilike ${p} or c.last_name ilike ${p} or c.email ilike ${p} or c.company ilike ${p})`);
+        }
+        matchedAs = "text";
+      }
+    }
+    if (input.status?.length) where.push(Prisma.sql`c.status::text = any(${input.status}::text[])`);
+    if (input.country?.length) where.push(Prisma.sql`c.country = any(${input.country.map((s) => s.toUpperCase())}::text[])`);
+    if (input.segment_id) where.push((await loadSegment(ctx.db, ctx.org, input.segment_id, ctx.now())).member);
+    if (input.consent) {
+      const column = { EMAIL: "consent_email", SMS: "consent_sms", WHATSAPP: "consent_whatsapp" }[input.consent.channel];
+      const state = input.consent.state;
+      where.push(
+        state === "unknown"
+          ? Prisma.sql`${Prisma.raw(`c.${column}`)} is null`
+          : Prisma.sql`${Prisma.raw(`c.${column}`)} = ${state === "subscribed" ? "SUBSCRIBED" : "UNSUBSCRIBED"}::"ConsentAction"`,
+      );
+    }
+    const after = decodeCursor(input.cursor, Position);
+    if (after) where.push(Prisma.sql`(c.created_at, c.id) < (${new Date(after.t)}, ${after.id}::uuid)`);
+
+    const rows = await ctx.db.$queryRaw<ContactRow[]>`
+      select ${CONTACT_COLUMNS} from contacts c
+       where ${Prisma.join(where, " and ")}
+       order by c.created_at desc, c.id desc
+       limit ${input.limit + 1}`;
+    const pii = piiPolicy(ctx.hasScope("contacts:pii"));
+    const page = pageOf(rows, input.limit, (r) => ({ t: r.created_at.toISOString(), id: r.id }));
+    return { customers: page.items.map((r) => summarize(r, pii)), next_cursor: page.next_cursor, pii_masked: pii.masked, matched_as: matchedAs };
+  },
+  render: (out) =>
+    out.customers.length === 0
+      ? "No customers match."
+      : out.customers
+          .map((c) => `${c.first_name ?? ""} ${c.last_name ?? ""} — ${c.email ?? "no email"}, ${c.phone ?? "no phone"}, ${c.country}, ${c.status} (id ${c.id})`)
+          .join("\n") + (out.next_cursor ? `\nMore results: pass cursor ${out.next_cursor}` : ""),
+});

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { ORG_A, errorText, useCustomerData } from "./setup.ts";
+
+const cd = useCustomerData();
+const DAY = 86_400_000;
+
+async function count(rules: unknown): Promise<number> {
+  return (await cd.call("ADMIN", "preview_segment", { rules, sample_size: 0 })).count;
+}
+
+/** A small deterministic PRNG so the property test explores the same cases on every run. */
+function prng(seed: number) {
+  return () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+const ATOMS = [
+  { field: "country", op: "in", value: ["NG", "GH"] },
+  { field: "country", op: "eq", value: "KE" },
+  { field: "status", op: "eq", value: "ACTIVE" },
+  { field: "city", op: "eq", value: "Lagos" },
+  { field: "company", op: "contains", value: "a" },
+  { field: "tag", op: "has", value: "vip" },
+  { field: "tag", op: "has_any", value: ["newsletter", "b2b"] },
+  { field: "created_at", op: "within_days", value: 120 },
+  { field: "email", op: "exists" },
+  { field: "phone", op: "missing" },
+  { behavior: "message_event", event: "OPENED", within_days: 60 },
+  { behavior: "message_event", event: "DELIVERED", channel: "WHATSAPP", within_days: 90, min_count: 2 },
+  { behavior: "visited", url_pattern: "/pricing", min_count: 1 },
+  { behavior: "converted", within_days: 365 },
+  { behavior: "consent", channel: "SMS", state: "unsubscribed" },
+  { behavior: "consent", channel: "EMAIL", state: "unknown" },
+];
+
+describe("segment rule DSL", () => {
+  it("counts profile and behaviour conditions like hand-written SQL", async () => {
+    const now = cd.now;
+    const cases: Array<[unknown, string, unknown[]]> = [
+      [{ field: "country", op: "in", value: ["NG", "GH"] }, `country in ('NG','GH')`, []],
+      [{ field: "tag", op: "has", value: "vip" }, `'vip' = any(tags)`, []],
+      [{ field: "city", op: "eq", value: "lagos" }, `lower(city) = 'lagos'`, []],
+      [
+        { behavior: "message_event", event: "OPENED", channel: "EMAIL", within_days: 30 },
+        `exists (select 1 from message_events e where e.contact_id = c.id and e.type = 'OPENED' and e.channel = 'EMAIL' and e.occurred_at >= $2 and e.occurred_at <= $3)`,
+        [new Date(now.getTime() - 30 * DAY), now],
+      ],
+      [
+        { behavior: "visited", url_pattern: "/pricing", min_count: 2, within_days: 90 },
+        `(select count(*) from touchpoints t where t.contact_id = c.id and t.type = 'PAGEVIEW' and t.occurred_at >= $2 and t.occurred_at <= $3
+            and split_part(split_part(regexp_replace(t.url, '^https?://[^/]+', ''), '?', 1), '#', 1) in ('/pricing', '/pricing/')) >= 2`,
+        [new Date(now.getTime() - 90 * DAY), now],
+      ],
+      [
+        { behavior: "converted", within_days: 365, min_count: 1 },
+        `exists (select 1 from conversions v where v.contact_id = c.id and v.occurred_at >= $2 and v.occurred_at <= $3)`,
+        [new Date(now.getTime() - 365 * DAY), now],
+      ],
+      [
+        { behavior: "consent", channel: "SMS", state: "unsubscribed" },
+        `(select ce.action from consent_events ce where ce.contact_id = c.id and ce.channel = 'SMS' order by ce.occurred_at desc, ce.id desc limit 1) = 'UNSUBSCRIBED'`,
+        [],
+      ],
+    ];
+    for (const [rule, where, params] of cases) {
+      const [{ n }] = await cd.q(`select count(*)::int n from contacts c where c.organization_id = $1 and ${where}`, [ORG_A.id, ...params]);
+      expect({ rule, n: await count(rule) }).toEqual({ rule, n });
+    }
+  });
+
+  it("visited with min_count 2 finds the contacts who came back to pricing (the seed has some)", async () => {
+    expect(await count({ behavior: "visited", url_pattern: "/pricing", min_count: 2 })).toBeGreaterThan(0);
+  });
+
+  it("a rule and its negation partition the organization's contacts (property, 40 random rules)", async () => {
+    const [{ total }] = await cd.q(`select count(*)::int total from contacts where organization_id = $1`, [ORG_A.id]);
+    const rnd = prng(7);
+    const pick = () => ATOMS[Math.floor(rnd() * ATOMS.length)]!;
+    const make = (depth: number): unknown => {
+      if (depth === 0 || rnd() < 0.4) return pick();
+      const r = rnd();
+      if (r < 0.4) return { all: [make(depth - 1), make(depth - 1)] };
+      if (r < 0.8) return { any: [make(depth - 1), make(depth - 1)] };
+      return { not: make(depth - 1) };
+    };
+    for (let i = 0; i < 40; i++) {
+      const rule = make(3);
+      const yes = await count(rule);
+      const no = await count({ not: rule });
+      const both = await count({ all: [rule, { not: rule }] });
+      expect({ rule, sum: yes + no, both }).toEqual({ rule, sum: total, both: 0 });
+    }
+  });
+
+  it("keeps injection attempts in values inert", async () => {
+    const evil = ["NG') or 1=1 --", "x'; drop table contacts; --", "%", "_"];
+    for (const v of evil) {
+      expect(await count({ field: "city", op: "eq", value: v })).toBe(0);
+      const [{ n }] = await cd.q(`select count(*)::int n from contacts where organization_id = $1 and company ilike $2`, [ORG_A.id, `%${v.replace(/[\\%_]/g, (m) => `\\${m}`)}%`]);
+      expect(await count({ field: "company", op: "contains", value: v })).toBe(n);
+    }
+    expect(await count({ behavior: "visited", url_pattern: "/(a+)+$'; select pg_sleep(5); --", min_count: 1 })).toBe(0);
+    expect((await cd.q(`select count(*)::int n from contacts`))[0].n).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [{ field: "age", op: "eq", value: 3 }, /rules\.field: unknown field "age"; expected one of country, status/],
+    [{ field: "country", op: "like", value: "N%" }, /rules\.op: unknown operator for country "like"; expected one of eq, in, not_in, contains/],
+    [{ all: [{ field: "country", op: "in", value: "NG" }] }, /rules\.all\[0\]\.value: expected a non-empty list of strings/],
+    [{ behavior: "teleported" }, /unknown behavior "teleported"/],
+    [{ all: [] }, /rules\.all: expected a non-empty list of rules/],
+    [{ field: "country", op: "eq", value: "Nigeria" }, /two-letter codes/],
+    [{ field: "status", op: "eq", value: "ACTIVE", extra: 1 }, /unexpected key\(s\) extra/],
+  ])("refuses %j with a message naming the place and the fix", async (rules, message) => {
+    const r = await cd.callRaw("ADMIN", "preview_segment", { rules });
+    expect(r.isError).toBe(true);
+    expect(errorText(r)).toMatch(message);
+  });
+});

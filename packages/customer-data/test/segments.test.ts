@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { ORG_A, useCustomerData } from "./setup.ts";
+
+const cd = useCustomerData();
+
+// Current consent from the append-only history, independently of the contacts.consent_* columns.
+const REACH_SQL = (channel: string, address: string) => `
+  count(*) filter (where c.status = 'ACTIVE' and c.${address} is not null and
+    (select ce.action from consent_events ce where ce.contact_id = c.id and ce.channel = '${channel}'
+      order by ce.occurred_at desc, ce.id desc limit 1) = 'SUBSCRIBED')::int`;
+
+describe("segments", () => {
+  it("list_segments counts members like independent SQL", async () => {
+    const r = await cd.call("ADMIN", "list_segments", { limit: 50 });
+    expect(r.segments.length).toBeGreaterThan(0);
+    const statics = r.segments.filter((s: { kind: string }) => s.kind === "static");
+    expect(statics.length).toBeGreaterThan(0);
+    for (const s of statics) {
+      const [{ n }] = await cd.q(`select count(*)::int n from segment_members where segment_id = $1 and removed_at is null`, [s.id]);
+      expect(s.member_count).toBe(n);
+    }
+    const names = r.segments.map((s: { name: string }) => s.name);
+    expect([...names].sort()).toEqual(names);
+  });
+
+  it("get_segment: size, reachability, growth and engagement of a static list match hand-written SQL", async () => {
+    const [seg] = await cd.q(
+      `select s.id::text from segments s where s.organization_id = $1 and s.rules is null
+        order by (select count(*) from segment_members m where m.segment_id = s.id) desc limit 1`,
+      [ORG_A.id],
+    );
+    const now = cd.now;
+    const from = new Date(now.getTime() - 90 * 86_400_000);
+    const r = await cd.call("ADMIN", "get_segment", { id: seg.id, range: { preset: "90d" } });
+    const [exp] = await cd.q(
+      `select count(*)::int as members, ${REACH_SQL("EMAIL", "email")} as email, ${REACH_SQL("SMS", "phone")} as sms, ${REACH_SQL("WHATSAPP", "phone")} as whatsapp
+         from contacts c join segment_members m on m.contact_id = c.id and m.segment_id = $1 and m.removed_at is null`,
+      [seg.id],
+    );
+    expect(r.member_count).toBe(exp.members);
+    expect(r.reachability).toEqual({ email: exp.email, sms: exp.sms, whatsapp: exp.whatsapp });
+    const [g] = await cd.q(
+      `select count(*) filter (where added_at < $2 and (removed_at is null or removed_at >= $2))::int s,
+              count(*) filter (where added_at < $3 and (removed_at is null or removed_at >= $3))::int e,
+              count(*) filter (where added_at >= $2 and added_at < $3)::int a,
+              count(*) filter (where removed_at >= $2 and removed_at < $3)::int r
+         from segment_members where segment_id = $1`,
+      [seg.id, from, now],
+    );
+    expect(r.growth).toMatchObject({ start_count: g.s, end_count: g.e, added: g.a, removed: g.r, net: g.e - g.s });
+    const [e] = await cd.q(
+      `with m as (select contact_id from segment_members where segment_id = $1 and removed_at is null),
+            d as (select distinct contact_id from message_events where type = 'DELIVERED' and occurred_at >= $2 and occurred_at < $3 and contact_id in (select contact_id from m)),
+            x as (select distinct contact_id from message_events where type in ('OPENED','CLICKED','REPLIED') and occurred_at >= $2 and occurred_at < $3 and contact_id in (select contact_id from d))
+       select (select count(*) from d)::int messaged, (select count(*) from x)::int engaged`,
+      [seg.id, from, now],
+    );
+    expect(r.engagement.members_messaged).toBe(e.messaged);
+    expect(r.engagement.members_engaged).toBe(e.engaged);
+    expect(r.range.preset).toBe("90d");
+  });
+
+  it("get_segment of a rule segment equals preview_segment of its rules", async () => {
+    const [seg] = await cd.q(`select id::text, rules from segments where organization_id = $1 and rules is not null order by name limit 1`, [ORG_A.id]);
+    const got = await cd.call("ADMIN", "get_segment", { id: seg.id, include_members: true, members_limit: 5 });
+    const preview = await cd.call("ADMIN", "preview_segment", { rules: seg.rules, sample_size: 5 });
+    expect(got.kind).toBe("rules");
+    expect(got.member_count).toBe(preview.count);
+    expect(got.reachability).toEqual(preview.reachability);
+    expect(got.members.items.map((m: { id: string }) => m.id)).toEqual(preview.sample.map((m: { id: string }) => m.id));
+  });
+
+  it("refuses an unknown segment id, and another organization's segment", async () => {
+    const r = await cd.callRaw("ADMIN", "get_segment", { id: "00000000-0000-4000-8000-000000000000" });
+    expect(r.isError).toBe(true);
+    const [other] = await cd.q(`select id::text from segments where organization_id <> $1 limit 1`, [ORG_A.id]);
+    const r2 = await cd.callRaw("SUPER_ADMIN", "get_segment", { id: other.id });
+    expect(r2.isError).toBe(true);
+    expect(JSON.stringify(r2.content)).toMatch(/NOT_FOUND/);
+  });
+});
