@@ -1,0 +1,26 @@
+// Reading the demo data for the harness: a query helper bound to one organization.
+import type pg from "pg";
+
+export interface BuilderContext {
+  /** Rows of a parameterised query against the harness's database. */
+  q<T extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  orgId: string;
+}
+
+export type ArgBuilder = (ctx: BuilderContext) => Promise<Record<string, unknown>>;
+
+export function builderContext(sql: pg.Client, orgId: string): BuilderContext {
+  return {
+    orgId,
+    async q<T extends Record<string, unknown>>(text: string, params: unknown[] = []) {
+      return (await sql.query(text, params)).rows as T[];
+    },
+  };
+}
+
+/** The first row or a clear failure: an empty demo database is a reason to fail, not to skip. */
+export function first<T>(rows: T[], what: string): T {
+  const row = rows[0];
+  if (!row) throw new Error(`the demo data has no ${what} (is the database seeded? run \`pnpm db:setup\`)`);
+  return row;
+}

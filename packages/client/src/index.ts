@@ -1,0 +1,17 @@
+export { createMarketSageClient, serverUrlVar } from "./client.ts";
+export type { MarketSageClient, MarketSageClientOptions, LaunchOverride, ClientServerStatus } from "./client.ts";
+export type { ClientMode, ToolCallResult, CallOptions, ToolMethod, ToolMethods, ServerNamespaces } from "./types.ts";
+export { MarketSageToolError, McpUnavailableError, OutcomeUnknownError } from "./errors.ts";
+export type { CallPath, FallbackReason } from "./errors.ts";
+export { CircuitBreaker } from "./breaker.ts";
+export type { BreakerOptions, BreakerState } from "./breaker.ts";
+export { rolloutBucket, inRollout } from "./rollout.ts";
+export { createServerManager } from "./manager.ts";
+export type { ServerManager, ManagedServer, ServerStatus, HealthReport, RestartPolicy, ServerState } from "./manager.ts";
+export { openConnection } from "./connection.ts";
+export type { LaunchSpec, McpConnection, ExitInfo } from "./connection.ts";
+export { SERVERS, SERVER_KEYS, serverEntry, serverKeyOf, builtEntry } from "./registry.ts";
+export type { ServerEntry, ServerKey } from "./registry.ts";
+export { unwrapResult } from "./result.ts";
+export { stdioLaunch, serverEnv } from "./launch.ts";
+export { ensureBuilt, staleBuild } from "./build.ts";

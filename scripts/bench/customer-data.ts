@@ -1,0 +1,98 @@
+// customer-data at the current scale: each tool beside the best hand-written SQL for the same answer.
+import pg from "pg";
+import { connectTestClient } from "@marketsage/core/testing";
+import type { Runtime } from "@marketsage/core";
+import { customerDataServer } from "@marketsage/customer-data";
+import { time, type Sample } from "./stats.ts";
+
+export async function benchCustomerData(runtime: Runtime, url: string, apiKey: string, orgId: string, n: number): Promise<Sample[]> {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const t = await connectTestClient({ server: "customer-data", tools: customerDataServer.tools, runtime, apiKey });
+  const call = async (name: string, args: Record<string, unknown>) => {
+    const r = await t.client.callTool({ name, arguments: args });
+    if (r.isError) throw new Error(`${name}: ${JSON.stringify(r.content)}`);
+    return r;
+  };
+  const sql = (text: string, params: unknown[]) => pool.query(text, params);
+
+  const picks = (
+    await sql(
+      `select id::text, phone, first_name, last_name from contacts where organization_id = $1 and phone is not null and first_name is not null
+         order by hashtext(id::text) limit $2`,
+      [orgId, n],
+    )
+  ).rows as Array<{ id: string; phone: string; first_name: string; last_name: string }>;
+  const segs = (await sql(`select id::text, rules from segments where organization_id = $1 order by name`, [orgId])).rows as Array<{ id: string; rules: unknown }>;
+  const ruleSeg = segs.find((s) => s.rules) ?? segs[0]!;
+  const pick = (i: number) => picks[i % picks.length]!;
+  const out: Sample[] = [];
+
+  out.push({
+    name: "search_customers by name",
+    ms: await time(n, (i) => call("search_customers", { query: pick(i).last_name, limit: 20 })),
+    reference: {
+      name: "SQL: ILIKE + keyset",
+      ms: await time(n, (i) =>
+        sql(
+          `select id, first_name, last_name, email, phone from contacts where organization_id = $1
+             and (first_name ilike $2 or last_name ilike $2 or email ilike $2 or company ilike $2) order by created_at desc, id desc limit 21`,
+          [orgId, `%${pick(i).last_name}%`],
+        ),
+      ),
+    },
+  });
+  out.push({
+    name: "search_customers by phone",
+    ms: await time(n, (i) => call("search_customers", { query: pick(i).phone })),
+    reference: { name: "SQL: phone =", ms: await time(n, (i) => sql(`select * from contacts where organization_id = $1 and phone = $2`, [orgId, pick(i).phone])) },
+  });
+  out.push({
+    name: "get_customer_profile",
+    ms: await time(n, (i) => call("get_customer_profile", { id: pick(i).id })),
+    reference: {
+      name: "SQL: contact + consent + prediction + timeline",
+      ms: await time(n, async (i) => {
+        const id = pick(i).id;
+        await Promise.all([
+          sql(`select * from contacts where id = $1`, [id]),
+          sql(`select distinct on (channel) * from consent_events where contact_id = $1 order by channel, occurred_at desc, id desc`, [id]),
+          sql(`select * from predictions where contact_id = $1`, [id]),
+          sql(`select occurred_at, type from message_events where contact_id = $1 order by occurred_at desc limit 16`, [id]),
+        ]);
+      }),
+    },
+  });
+  out.push({
+    name: "get_segment (rules)",
+    ms: await time(Math.min(n, 30), () => call("get_segment", { id: ruleSeg.id })),
+    note: "size, reach, growth, engagement",
+  });
+  out.push({
+    name: "preview_segment (opened email 30d, country NG)",
+    ms: await time(Math.min(n, 30), () =>
+      call("preview_segment", { rules: { all: [{ field: "country", op: "in", value: ["NG"] }, { behavior: "message_event", event: "OPENED", channel: "EMAIL", within_days: 30 }] } }),
+    ),
+    reference: {
+      name: "SQL: exists over message_events",
+      ms: await time(Math.min(n, 30), () =>
+        sql(
+          `select count(*) from contacts c where c.organization_id = $1 and c.country = 'NG' and exists (select 1 from message_events e
+             where e.contact_id = c.id and e.type = 'OPENED' and e.channel = 'EMAIL' and e.occurred_at >= now() - interval '30 days')`,
+          [orgId],
+        ),
+      ),
+    },
+  });
+  await t.close();
+  await pool.end();
+  return out;
+}
+
+export async function benchRefresh(runtime: Runtime, apiKey: string): Promise<{ written: number; seconds: number; perSecond: number }> {
+  const t = await connectTestClient({ server: "customer-data", tools: customerDataServer.tools, runtime, apiKey });
+  const r = await t.client.callTool({ name: "refresh_predictions", arguments: { scope: "organization" } }, undefined, { timeout: 30 * 60_000 });
+  await t.close();
+  if (r.isError) throw new Error(JSON.stringify(r.content));
+  const s = r.structuredContent as { written: number; seconds: number; contacts_per_second: number };
+  return { written: s.written, seconds: s.seconds, perSecond: s.contacts_per_second };
+}

@@ -1,0 +1,74 @@
+// Database commands for people: pnpm db:migrate | db:migrate:dev | db:drift | db:seed | db:setup | db:stop | db:url
+// Without DATABASE_URL every command works on the embedded PostgreSQL under .data/.
+import { spawnSync } from "node:child_process";
+import { applyMigrations, ensureEmbeddedPostgres, findRepoRoot, pendingMigrations, resolveDatabaseUrl, stopEmbeddedPostgres } from "@marketsage/db";
+
+const log = (m: string) => process.stderr.write(`[db] ${m}\n`);
+
+async function url(): Promise<string> {
+  return (await resolveDatabaseUrl(process.env.DATABASE_URL, { log })).url;
+}
+
+function prisma(args: string[], databaseUrl: string): number {
+  const r = spawnSync("pnpm", ["exec", "prisma", ...args], {
+    cwd: findRepoRoot(),
+    stdio: "inherit",
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+  });
+  return r.status ?? 1;
+}
+
+async function seed(databaseUrl: string, argv: string[]): Promise<void> {
+  const { runSeedCli } = await import("@marketsage/db/seed");
+  const seeded = await runSeedCli(databaseUrl, argv);
+  if (!seeded) return;
+  // Predictions come from the same code as refresh_predictions.
+  const { refreshAllOrganizations } = await import("@marketsage/customer-data");
+  await refreshAllOrganizations(databaseUrl, seeded.now, log);
+}
+
+const [cmd = "help", ...rest] = process.argv.slice(2);
+switch (cmd) {
+  case "url":
+    process.stdout.write(`${await url()}\n`);
+    break;
+  case "migrate":
+    // The Prisma CLI applies committed migrations (prisma migrate deploy).
+    process.exitCode = prisma(["migrate", "deploy"], await url());
+    break;
+  case "migrate-dev":
+    // Create a new migration from schema changes: pnpm db:migrate:dev --name what_changed
+    process.exitCode = prisma(["migrate", "dev", ...rest], await url());
+    break;
+  case "drift":
+    // Fails when prisma/schema.prisma and the committed migrations disagree.
+    process.exitCode = prisma(
+      ["migrate", "diff", "--from-migrations", "prisma/migrations", "--to-schema-datamodel", "prisma/schema.prisma", "--exit-code"],
+      await url(),
+    );
+    break;
+  case "seed":
+    await seed(await url(), rest);
+    break;
+  case "setup": {
+    const u = await url();
+    const pending = await pendingMigrations(u);
+    if (pending.length) {
+      log(`applying ${pending.length} migration(s)`);
+      await applyMigrations(u);
+    }
+    await seed(u, rest.length ? rest : ["--if-empty"]);
+    break;
+  }
+  case "stop": {
+    const stopped = await stopEmbeddedPostgres({ log });
+    log(stopped ? "embedded PostgreSQL stopped" : "embedded PostgreSQL was not running");
+    break;
+  }
+  case "start":
+    log(`embedded PostgreSQL at ${(await ensureEmbeddedPostgres({ log })).url}`);
+    break;
+  default:
+    process.stderr.write("usage: tsx scripts/db.ts url|start|stop|migrate|migrate-dev|drift|seed|setup [args]\n");
+    process.exitCode = cmd === "help" ? 0 : 2;
+}
