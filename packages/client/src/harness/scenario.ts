@@ -16,17 +16,18 @@ export async function runScenario(client: MarketSageClient, ctx: BuilderContext,
   checks.push(
     await check("scenario", "find a customer, then their segment", async () => {
       // Candidates straight from the demo data; the first whose profile shows a segment carries the story.
-      const candidates = await ctx.q<{ id: string; first_name: string }>(
-        `select c.id::text as id, c.first_name from contacts c join segment_members m on m.contact_id = c.id and m.removed_at is null
-          where c.organization_id = $1::uuid and c.status = 'ACTIVE' and c.first_name is not null
+      const candidates = await ctx.q<{ id: string; name: string }>(
+        `select c.id::text as id, concat_ws(' ', c.first_name, c.last_name) as name from contacts c join segment_members m on m.contact_id = c.id and m.removed_at is null
+          where c.organization_id = $1::uuid and c.status = 'ACTIVE' and c.first_name is not null and c.last_name is not null
           order by c.created_at, c.id limit 5`,
         [ctx.orgId],
       );
       expectThat(candidates.length > 0, "no customer in a segment in the demo data");
       const pick = candidates[0]!;
       calls.push("search_customers"); // counted when asked: a failed call leaves an audit row too
-      const found = await cd.searchCustomers({ query: pick.first_name, limit: 50 });
-      expectThat(found.data.customers.some((c) => c.id === pick.id), `searching "${pick.first_name}" did not return customer ${pick.id}`);
+      // A person asks by full name; namesakes are common, so the customer must be among the matches.
+      const found = await cd.searchCustomers({ query: pick.name, limit: 50 });
+      expectThat(found.data.customers.some((c) => c.id === pick.id), `searching "${pick.name}" did not return customer ${pick.id}`);
       customerId = pick.id;
       calls.push("get_customer_profile");
       const profile = await cd.getCustomerProfile({ id: customerId, timeline_limit: 3 });
@@ -34,7 +35,7 @@ export async function runScenario(client: MarketSageClient, ctx: BuilderContext,
       expectThat(seg !== undefined, `the profile of ${customerId} lists no segment although segment_members has one`);
       segmentId = seg!.id;
       const c = profile.data.customer;
-      say(`  The agent searched "${pick.first_name}" and found ${c.first_name} ${c.last_name ?? ""} (${c.city ?? ""} ${c.country}), in segment "${seg!.name}".`);
+      say(`  The agent searched "${pick.name}" and found ${c.first_name} ${c.last_name ?? ""} (${c.city ?? ""} ${c.country}), in segment "${seg!.name}".`);
       return `${found.data.customers.length} match(es); customer ${customerId}; segment ${seg!.name}`;
     }),
   );
