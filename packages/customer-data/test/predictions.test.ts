@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { openDb } from "@marketsage/db";
 import { churnRisk, predict, type Features } from "../src/index.ts";
+import { refreshPredictions } from "../src/predictions/refresh.ts";
 import { ORG_A, useCustomerData } from "./setup.ts";
 
 const cd = useCustomerData();
@@ -101,5 +103,29 @@ describe("stored predictions", () => {
     expect(r.written).toBe(1);
     const [p] = await cd.q(`select computed_at from predictions where contact_id = $1`, [c.id]);
     expect(p.computed_at.getTime()).toBe(cd.now.getTime());
+  });
+
+  it("the whole-set plan and the per-contact plan store identical predictions and inputs", async () => {
+    const db = openDb(cd.url, { max: 1 });
+    const snapshot = () =>
+      cd.q<{ contact_id: string; row: string }>(
+        `select contact_id::text, concat_ws('|', churn_risk, lifetime_value, engagement_score, preferred_channel, next_best_action, inputs::text) as row
+           from predictions where organization_id = $1 order by contact_id`,
+        [ORG_A.id],
+      );
+    try {
+      const setwise = await db.$transaction((tx) => refreshPredictions(tx, ORG_A, null, cd.now, { plan: "setwise" }));
+      const a = await snapshot();
+      await cd.q(`update predictions set churn_risk = 0.5, inputs = '{}' where organization_id = $1`, [ORG_A.id]);
+      const byIds = await db.$transaction((tx) => refreshPredictions(tx, ORG_A, null, cd.now, { plan: "by_ids" }));
+      const b = await snapshot();
+      expect(setwise.written).toBe(a.length);
+      expect(byIds.written).toBe(a.length);
+      expect(b).toEqual(a);
+      // Non-trivial: the history moved some inputs away from zero.
+      expect(a.some((r) => !r.row.includes('"conversions_365d": 0'))).toBe(true);
+    } finally {
+      await db.$disconnect();
+    }
   });
 });

@@ -42,7 +42,7 @@ export const refreshPredictionsTool = defineTool({
       if (!input.segment_id) throw new UserError("scope 'segment' needs segment_id.");
       member = (await loadSegment(ctx.db, ctx.org, input.segment_id, now)).member;
     }
-    const result = await refreshPredictions(ctx.db, ctx.org, member, now, (done) => ctx.progress(done, undefined, `${done} predictions written`));
+    const result = await refreshPredictions(ctx.db, ctx.org, member, now, { onBatch: (done) => ctx.progress(done, undefined, `${done} predictions written`) });
     return { scope: input.scope, ...result };
   },
   render: (o) => `Wrote ${o.written} predictions (${o.model_version}) in ${o.seconds} s (${o.contacts_per_second}/s).`,
