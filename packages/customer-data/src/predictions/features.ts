@@ -1,8 +1,7 @@
 // Model inputs, computed set-wise in SQL from the raw history. One query shape serves two plans:
 // a list of contacts (index lookups per contact: one customer, a small segment, a batch) and a
 // whole set (one scan and hash aggregate per table: the organization or a large segment).
-// The Features object is built here, in SQL, once: what the model reads is what is stored.
-// Numbers are float8 in the JSON so that stored inputs read the same whichever plan wrote them.
+// The query yields one FeatureRow per contact; toFeatures turns it into the model's input.
 import type { DbHandle, OrgInfo } from "@marketsage/core";
 import { Prisma } from "@marketsage/db";
 import { HALF_LIFE_DAYS, type Features } from "./model.ts";
@@ -12,7 +11,18 @@ const DAY = 86_400_000;
 /** Whose features: these contacts, or every contact of the organization matching `member` (a SQL boolean over `c`). */
 export type FeatureTarget = { ids: string[] } | { member: Prisma.Sql | null };
 
-/** `select id uuid, features jsonb` for the target, as of `now`. */
+export interface FeatureRow {
+  id: string;
+  created_at: Date;
+  last_engaged: Date | null;
+  decayed: number;
+  conversions: number;
+  value: number;
+  e_del: number; e_eng: number; s_del: number; s_eng: number; w_del: number; w_eng: number;
+  e_ok: boolean; s_ok: boolean; w_ok: boolean;
+}
+
+/** One FeatureRow per contact of the target, as of `now`. */
 export function featuresQuery(org: OrgInfo, target: FeatureTarget, now: Date): Prisma.Sql {
   const from = new Date(now.getTime() - 365 * DAY);
   const decay = (col: Prisma.Sql) => Prisma.sql`exp(-(${Math.LN2 / HALF_LIFE_DAYS}::float8) * extract(epoch from (${now}::timestamptz - ${col}))::float8 / 86400.0)`;
@@ -24,12 +34,9 @@ export function featuresQuery(org: OrgInfo, target: FeatureTarget, now: Date): P
       ? target.member
       : Prisma.sql`true`;
   const engaged = Prisma.sql`e.type in ('OPENED','CLICKED','REPLIED')`;
-  const ch = (channel: string) =>
-    Prisma.sql`jsonb_build_object(
-      'delivered', coalesce(ev.${Prisma.raw(channel[0]!.toLowerCase())}_del, 0),
-      'engaged', coalesce(ev.${Prisma.raw(channel[0]!.toLowerCase())}_eng, 0),
-      'reachable', coalesce(c.status = 'ACTIVE' and ${channel === "EMAIL" ? Prisma.sql`c.email` : Prisma.sql`c.phone`} is not null
-                            and c.${Prisma.raw(`consent_${channel.toLowerCase()}`)} = 'SUBSCRIBED', false))`;
+  const reachable = (channel: "EMAIL" | "SMS" | "WHATSAPP") =>
+    Prisma.sql`coalesce(c.status = 'ACTIVE' and ${channel === "EMAIL" ? Prisma.sql`c.email` : Prisma.sql`c.phone`} is not null
+                        and c.${Prisma.raw(`consent_${channel.toLowerCase()}`)} = 'SUBSCRIBED', false)`;
   return Prisma.sql`
     with ev as (
       select e.contact_id,
@@ -60,16 +67,13 @@ export function featuresQuery(org: OrgInfo, target: FeatureTarget, now: Date): P
        where ${only(Prisma.sql`x.contact_id`)} x.organization_id = ${org.id}::uuid
          and x.occurred_at > ${from} and x.occurred_at <= ${now}
        group by x.contact_id)
-    select c.id,
-           jsonb_build_object(
-             'recency_days', greatest(0, round((extract(epoch from (${now}::timestamptz
-                               - coalesce(greatest(ev.last_engaged, vis.last_visit, conv.last_conv), c.created_at))) / 86400.0)::numeric, 1))::float8,
-             'decayed_frequency', round((coalesce(ev.decayed, 0) + coalesce(vis.decayed, 0) + coalesce(conv.decayed, 0))::numeric, 3)::float8,
-             'conversions_365d', coalesce(conv.conversions, 0),
-             'value_365d', round(coalesce(conv.value, 0), 2)::float8,
-             'tenure_days', greatest(0, floor(extract(epoch from (${now}::timestamptz - c.created_at)) / 86400.0))::int,
-             'channels', jsonb_build_object('EMAIL', ${ch("EMAIL")}, 'SMS', ${ch("SMS")}, 'WHATSAPP', ${ch("WHATSAPP")})
-           ) as features
+    select c.id::text as id, c.created_at,
+           greatest(ev.last_engaged, vis.last_visit, conv.last_conv) as last_engaged,
+           (coalesce(ev.decayed, 0) + coalesce(vis.decayed, 0) + coalesce(conv.decayed, 0))::float8 as decayed,
+           coalesce(conv.conversions, 0) as conversions, coalesce(conv.value, 0)::float8 as value,
+           coalesce(ev.e_del, 0) as e_del, coalesce(ev.e_eng, 0) as e_eng, coalesce(ev.s_del, 0) as s_del,
+           coalesce(ev.s_eng, 0) as s_eng, coalesce(ev.w_del, 0) as w_del, coalesce(ev.w_eng, 0) as w_eng,
+           ${reachable("EMAIL")} as e_ok, ${reachable("SMS")} as s_ok, ${reachable("WHATSAPP")} as w_ok
       from contacts c
       left join ev on ev.contact_id = c.id
       left join vis on vis.contact_id = c.id
@@ -77,10 +81,26 @@ export function featuresQuery(org: OrgInfo, target: FeatureTarget, now: Date): P
      where c.organization_id = ${org.id}::uuid and ${contacts}`;
 }
 
+/** The model's input from a FeatureRow, as of `now` (the same `now` as the query's). */
+export function toFeatures(r: FeatureRow, now: Date): Features {
+  const since = r.last_engaged ?? r.created_at;
+  return {
+    recency_days: Math.max(0, Math.round(((now.getTime() - since.getTime()) / DAY) * 10) / 10),
+    decayed_frequency: Math.round(r.decayed * 1000) / 1000,
+    conversions_365d: r.conversions,
+    value_365d: Math.round(r.value * 100) / 100,
+    tenure_days: Math.max(0, Math.floor((now.getTime() - r.created_at.getTime()) / DAY)),
+    channels: {
+      EMAIL: { delivered: r.e_del, engaged: r.e_eng, reachable: r.e_ok },
+      SMS: { delivered: r.s_del, engaged: r.s_eng, reachable: r.s_ok },
+      WHATSAPP: { delivered: r.w_del, engaged: r.w_eng, reachable: r.w_ok },
+    },
+  };
+}
+
 /** Features for these contacts of the organization, as of `now`. */
 export async function loadFeatures(db: DbHandle, org: OrgInfo, ids: string[], now: Date): Promise<Map<string, Features>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.$queryRaw<Array<{ id: string; features: string }>>`
-    select f.id::text, f.features::text from (${featuresQuery(org, { ids }, now)}) f`;
-  return new Map(rows.map((r) => [r.id, JSON.parse(r.features) as Features]));
+  const rows = await db.$queryRaw<FeatureRow[]>`${featuresQuery(org, { ids }, now)}`;
+  return new Map(rows.map((r) => [r.id, toFeatures(r, now)]));
 }

@@ -2,14 +2,14 @@
 // - a few contacts (one customer, a small segment): keyset pages of contacts, features by index
 //   lookups per page;
 // - many (the organization, a large segment): features for the whole set in one statement (one
-//   scan and hash aggregate per history table) into a temporary table, then read back in pages.
+//   scan and hash aggregate per history table), read through a cursor a page at a time.
 // The model runs in memory; each page is one upsert.
 import { Prisma } from "@marketsage/db";
 import type { DbHandle, OrgInfo } from "@marketsage/core";
-import { featuresQuery, loadFeatures } from "./features.ts";
+import { featuresQuery, loadFeatures, toFeatures, type FeatureRow } from "./features.ts";
 import { MODEL_VERSION, predict, type Features } from "./model.ts";
 
-export const REFRESH_BATCH = 5000;
+export const REFRESH_BATCH = 10_000;
 /** From this many contacts (and a quarter of the organization) the whole-set plan is used. */
 export const SETWISE_FROM = 20_000;
 
@@ -46,18 +46,18 @@ export async function refreshPredictions(db: DbHandle, org: OrgInfo, member: Pri
   };
 
   if (plan === "setwise") {
-    await db.$executeRaw`drop table if exists pg_temp.prediction_features`;
-    await db.$executeRaw`create temp table prediction_features on commit drop as ${featuresQuery(org, { member }, now)}`;
-    await db.$executeRaw`alter table pg_temp.prediction_features add primary key (id)`;
-    for (let last = NIL; ; ) {
-      const page = await db.$queryRaw<Array<{ id: string; features: string }>>`
-        select id::text, features::text from pg_temp.prediction_features where id > ${last}::uuid order by id limit ${REFRESH_BATCH}`;
+    // One statement computes every contact's features (hash aggregates need memory, not disk);
+    // a cursor hands them over a page at a time while the upserts run in the same transaction.
+    await db.$executeRaw`set local work_mem = '256MB'`;
+    await db.$executeRaw`set local cursor_tuple_fraction = 1`;
+    await db.$executeRaw`declare prediction_features no scroll cursor for ${featuresQuery(org, { member }, now)}`;
+    for (;;) {
+      const page = await db.$queryRaw<FeatureRow[]>`fetch ${Prisma.raw(String(REFRESH_BATCH))} from prediction_features`;
       if (page.length === 0) break;
-      last = page[page.length - 1]!.id;
-      await done(await store(db, org, now, page.map((r) => [r.id, JSON.parse(r.features) as Features]), "temp_table"));
+      await done(await store(db, org, now, page.map((r) => [r.id, toFeatures(r, now)])));
       if (page.length < REFRESH_BATCH) break;
     }
-    await db.$executeRaw`drop table if exists pg_temp.prediction_features`;
+    await db.$executeRaw`close prediction_features`;
   } else {
     for (let last = NIL; ; ) {
       const page = await db.$queryRaw<Array<{ id: string }>>`
@@ -65,7 +65,7 @@ export async function refreshPredictions(db: DbHandle, org: OrgInfo, member: Pri
       if (page.length === 0) break;
       last = page[page.length - 1]!.id;
       const features = await loadFeatures(db, org, page.map((r) => r.id), now);
-      await done(await store(db, org, now, [...features], "given"));
+      await done(await store(db, org, now, [...features]));
       if (page.length < REFRESH_BATCH) break;
     }
   }
@@ -85,33 +85,18 @@ async function choosePlan(db: DbHandle, org: OrgInfo, where: Prisma.Sql): Promis
   return r && r.target >= SETWISE_FROM && r.target * 4 >= r.total ? "setwise" : "by_ids";
 }
 
-/** Predict and upsert one page. Inputs come from the page (`given`) or from the temporary feature table. */
-async function store(db: DbHandle, org: OrgInfo, now: Date, page: Array<[string, Features]>, inputs: "given" | "temp_table"): Promise<number> {
+/** Predict and upsert one page; the features are stored beside the prediction as its inputs. */
+async function store(db: DbHandle, org: OrgInfo, now: Date, page: Array<[string, Features]>): Promise<number> {
   if (page.length === 0) return 0;
-  const ids: string[] = [], churn: number[] = [], ltv: number[] = [], eng: number[] = [], pref: (string | null)[] = [], nba: string[] = [];
-  const given: string[] = [];
-  for (const [id, f] of page) {
-    const p = predict(f);
-    ids.push(id);
-    churn.push(p.churn_risk);
-    ltv.push(p.lifetime_value);
-    eng.push(p.engagement_score);
-    pref.push(p.preferred_channel);
-    nba.push(p.next_best_action);
-    if (inputs === "given") given.push(JSON.stringify(f));
-  }
-  const arrays = Prisma.sql`${ids}::uuid[], ${churn}::float8[], ${ltv}::numeric[], ${eng}::float8[], ${pref}::text[], ${nba}::text[]`;
-  const source =
-    inputs === "given"
-      ? Prisma.sql`unnest(${arrays}, ${given}::jsonb[]) as u(contact_id, churn, ltv, eng, pref, nba, inputs)`
-      : Prisma.sql`unnest(${arrays}) as u(contact_id, churn, ltv, eng, pref, nba) join pg_temp.prediction_features f on f.id = u.contact_id`;
-  const inputsCol = inputs === "given" ? Prisma.sql`u.inputs` : Prisma.sql`f.features`;
+  // One JSON document per page: one parameter to parse, instead of seven arrays in literal syntax.
+  const rows = page.map(([contact_id, f]) => ({ contact_id, ...predict(f), inputs: f }));
   return db.$executeRaw`
     insert into predictions (id, organization_id, contact_id, model_version, churn_risk, lifetime_value, currency,
                              engagement_score, preferred_channel, next_best_action, inputs, computed_at)
-    select gen_random_uuid(), ${org.id}::uuid, u.contact_id, ${MODEL_VERSION}, u.churn, u.ltv, ${org.reportingCurrency},
-           u.eng, u.pref::"Channel", u.nba, ${inputsCol}, ${now}
-      from ${source}
+    select gen_random_uuid(), ${org.id}::uuid, u.contact_id, ${MODEL_VERSION}, u.churn_risk, u.lifetime_value, ${org.reportingCurrency},
+           u.engagement_score, u.preferred_channel::"Channel", u.next_best_action, u.inputs, ${now}
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as u(contact_id uuid, churn_risk float8, lifetime_value numeric,
+           engagement_score float8, preferred_channel text, next_best_action text, inputs jsonb)
     on conflict (contact_id, model_version) do update set
       churn_risk = excluded.churn_risk, lifetime_value = excluded.lifetime_value, currency = excluded.currency,
       engagement_score = excluded.engagement_score, preferred_channel = excluded.preferred_channel,

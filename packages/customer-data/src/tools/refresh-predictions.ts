@@ -11,7 +11,7 @@ export const refreshPredictionsTool = defineTool({
   title: "Refresh predictions",
   description:
     "Recompute and store predictions from the current history, for one customer (id, email or phone), one segment " +
-    "(segment_id) or the whole organization (scope 'organization'), in batches of 5,000 with progress notifications. " +
+    "(segment_id) or the whole organization (scope 'organization'), in batches of 10,000 with progress notifications. " +
     "Returns how many predictions were written and how long it took.",
   scopes: ["contacts:write"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
