@@ -1,7 +1,14 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { openDb, type Db } from "@marketsage/db";
+import { compileRule } from "../src/segments/compile.ts";
+import { parseRule } from "../src/segments/rules.ts";
 import { ORG_A, errorText, useCustomerData } from "./setup.ts";
 
 const cd = useCustomerData();
+let db: Db | undefined;
+afterAll(async () => {
+  await db?.$disconnect();
+});
 const DAY = 86_400_000;
 
 async function count(rules: unknown): Promise<number> {
@@ -88,6 +95,29 @@ describe("segment rule DSL", () => {
       const no = await count({ not: rule });
       const both = await count({ all: [rule, { not: rule }] });
       expect({ rule, sum: yes + no, both }).toEqual({ rule, sum: total, both: 0 });
+    }
+  });
+
+  it("the set plan and the single-contact plan agree on every contact (property, 40 random rules)", async () => {
+    const rnd = prng(11);
+    const pick = () => ATOMS[Math.floor(rnd() * ATOMS.length)]!;
+    const make = (depth: number): unknown => {
+      if (depth === 0 || rnd() < 0.4) return pick();
+      const r = rnd();
+      if (r < 0.4) return { all: [make(depth - 1), make(depth - 1)] };
+      if (r < 0.8) return { any: [make(depth - 1), make(depth - 1)] };
+      return { not: make(depth - 1) };
+    };
+    db ??= openDb(cd.url, { max: 1 });
+    for (let i = 0; i < 40; i++) {
+      const rule = parseRule(make(3));
+      const ctx = { orgId: ORG_A.id, currency: ORG_A.reportingCurrency, now: cd.now };
+      const [r] = await db.$queryRaw<Array<{ set: number; one: number; differ: number }>>`
+        select count(*) filter (where ${compileRule(rule, ctx)})::int as set,
+               count(*) filter (where ${compileRule(rule, { ...ctx, plan: "one" })})::int as one,
+               count(*) filter (where ${compileRule(rule, ctx)} <> ${compileRule(rule, { ...ctx, plan: "one" })})::int as differ
+          from contacts c where c.organization_id = ${ORG_A.id}::uuid`;
+      expect({ rule, differ: r!.differ, same: r!.set === r!.one }).toEqual({ rule, differ: 0, same: true });
     }
   });
 

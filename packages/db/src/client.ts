@@ -12,6 +12,13 @@ export interface OpenOptions {
 export function openDb(url: string, opts: OpenOptions = {}): Db {
   // Sessions run in UTC: the adapter sends and reads timestamps without an offset, so any
   // other session time zone would shift every time comparison.
-  const adapter = new PrismaPg({ connectionString: url, max: opts.max ?? 5, idleTimeoutMillis: 10_000, options: "-c timezone=UTC" });
+  // work_mem: segment rules and analytics hash sets of contacts (hundreds of thousands at bench
+  // scale); with the 4 MB default PostgreSQL spills them to disk or falls back to per-row plans.
+  const adapter = new PrismaPg({
+    connectionString: url,
+    max: opts.max ?? 5,
+    idleTimeoutMillis: 10_000,
+    options: "-c timezone=UTC -c work_mem=64MB",
+  });
   return new PrismaClient({ adapter });
 }

@@ -9,7 +9,7 @@ export async function segmentsOf(db: DbHandle, org: OrgInfo, contactId: string, 
   for (const row of segments) {
     let seg;
     try {
-      seg = segmentFromRow(row, org, now);
+      seg = segmentFromRow(row, org, now, "one");
     } catch {
       continue; // a segment with invalid stored rules is reported by get_segment, not here
     }

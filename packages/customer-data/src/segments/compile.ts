@@ -8,6 +8,13 @@ export interface CompileContext {
   orgId: string;
   currency: string;
   now: Date;
+  /**
+   * How behaviour conditions are evaluated (same answers either way, tested):
+   * - "set" (default): over many contacts — each condition's matching contacts are found once
+   *   (one scan of the history window, hashed) and every contact is looked up in that set;
+   * - "one": for a single known contact — per-contact index lookups.
+   */
+  plan?: "set" | "one";
 }
 
 const DAY_MS = 86_400_000;
@@ -43,10 +50,20 @@ const consentCol = {
   WHATSAPP: Prisma.sql`c.consent_whatsapp`,
 } as const;
 
-/** At least n matching rows, stopping the scan at n. */
-function atLeast(n: number, from: Prisma.Sql): Prisma.Sql {
-  if (n <= 1) return Prisma.sql`exists (select 1 ${from})`;
-  return Prisma.sql`(select count(*) from (select 1 ${from} limit ${n}) x) >= ${n}`;
+/**
+ * Contacts with at least n rows of `table alias` matching `where` (no reference to `c`). With the
+ * "set" plan an uncorrelated IN: PostgreSQL runs it once and hashes it (never NULL: contact_id is
+ * filtered non-null). With the "one" plan a correlated probe that stops at n rows.
+ */
+function atLeast(ctx: CompileContext, n: number, table: Prisma.Sql, alias: Prisma.Sql, where: Prisma.Sql): Prisma.Sql {
+  if (ctx.plan === "one") {
+    const from = Prisma.sql`from ${table} ${alias} where ${alias}.contact_id = c.id and ${where}`;
+    if (n <= 1) return Prisma.sql`exists (select 1 ${from})`;
+    return Prisma.sql`(select count(*) from (select 1 ${from} limit ${n}) x) >= ${n}`;
+  }
+  const from = Prisma.sql`from ${table} ${alias} where ${alias}.contact_id is not null and ${where}`;
+  if (n <= 1) return Prisma.sql`c.id in (select ${alias}.contact_id ${from})`;
+  return Prisma.sql`c.id in (select ${alias}.contact_id ${from} group by ${alias}.contact_id having count(*) >= ${n})`;
 }
 
 function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
@@ -54,22 +71,31 @@ function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
     switch (cond.behavior) {
       case "message_event":
         return atLeast(
+          ctx,
           cond.min_count,
-          Prisma.sql`from message_events e where e.contact_id = c.id and e.organization_id = ${ctx.orgId}::uuid
+          Prisma.sql`message_events`,
+          Prisma.sql`e`,
+          Prisma.sql`e.organization_id = ${ctx.orgId}::uuid
             and e.type = ${cond.event}::"MessageEventType" ${cond.channel ? Prisma.sql`and e.channel = ${cond.channel}::"Channel"` : Prisma.empty}
             and e.occurred_at >= ${since(ctx, cond.within_days)} and e.occurred_at <= ${ctx.now}`,
         );
       case "visited":
         return atLeast(
+          ctx,
           cond.min_count,
-          Prisma.sql`from touchpoints t where t.contact_id = c.id and t.organization_id = ${ctx.orgId}::uuid and t.type = 'PAGEVIEW'
+          Prisma.sql`touchpoints`,
+          Prisma.sql`t`,
+          Prisma.sql`t.organization_id = ${ctx.orgId}::uuid and t.type = 'PAGEVIEW'
             and t.url ~ ${urlPatternRegex(cond.url_pattern)}
             ${cond.within_days ? Prisma.sql`and t.occurred_at >= ${since(ctx, cond.within_days)}` : Prisma.empty} and t.occurred_at <= ${ctx.now}`,
         );
       case "converted":
         return atLeast(
+          ctx,
           cond.min_count,
-          Prisma.sql`from conversions v where v.contact_id = c.id and v.organization_id = ${ctx.orgId}::uuid
+          Prisma.sql`conversions`,
+          Prisma.sql`v`,
+          Prisma.sql`v.organization_id = ${ctx.orgId}::uuid
             ${cond.within_days ? Prisma.sql`and v.occurred_at >= ${since(ctx, cond.within_days)}` : Prisma.empty} and v.occurred_at <= ${ctx.now}
             ${cond.min_value !== undefined ? Prisma.sql`and marketsage_fx(v.value, trim(v.currency), ${ctx.currency}, v.occurred_at) >= ${cond.min_value}` : Prisma.empty}`,
         );

@@ -24,7 +24,8 @@ export interface LoadedSegment {
   description: string;
 }
 
-export function segmentFromRow(row: SegmentRow, org: OrgInfo, now: Date): LoadedSegment {
+/** `plan`: "one" when the segment is checked for a single known contact (see CompileContext). */
+export function segmentFromRow(row: SegmentRow, org: OrgInfo, now: Date, plan: "set" | "one" = "set"): LoadedSegment {
   if (row.rules === null || row.rules === undefined) {
     return {
       row,
@@ -40,7 +41,7 @@ export function segmentFromRow(row: SegmentRow, org: OrgInfo, now: Date): Loaded
   } catch (e) {
     throw new UserError(`Segment "${row.name}" has stored rules that are no longer valid (${(e as Error).message}). Re-save it with valid rules.`);
   }
-  return { row, kind: "rules", rule, member: compileRule(rule, { orgId: org.id, currency: org.reportingCurrency, now }), description: describeRule(rule) };
+  return { row, kind: "rules", rule, member: compileRule(rule, { orgId: org.id, currency: org.reportingCurrency, now, plan }), description: describeRule(rule) };
 }
 
 export async function loadSegment(db: DbHandle, org: OrgInfo, id: string, now: Date): Promise<LoadedSegment> {
