@@ -11,15 +11,60 @@ export interface Reach {
   whatsapp: number;
 }
 
+const REACH = {
+  email: Prisma.sql`c.status = 'ACTIVE' and c.email is not null and c.consent_email = 'SUBSCRIBED'`,
+  sms: Prisma.sql`c.status = 'ACTIVE' and c.phone is not null and c.consent_sms = 'SUBSCRIBED'`,
+  whatsapp: Prisma.sql`c.status = 'ACTIVE' and c.phone is not null and c.consent_whatsapp = 'SUBSCRIBED'`,
+};
+
 /** Members now, and how many of them each channel can legally reach (address + ACTIVE + subscribed). */
 export async function sizeAndReach(db: DbHandle, org: OrgInfo, member: Prisma.Sql): Promise<Reach> {
-  const rows = await db.$queryRaw<Array<Reach>>`
-    select count(*)::int as members,
-           count(*) filter (where c.status = 'ACTIVE' and c.email is not null and c.consent_email = 'SUBSCRIBED')::int as email,
-           count(*) filter (where c.status = 'ACTIVE' and c.phone is not null and c.consent_sms = 'SUBSCRIBED')::int as sms,
-           count(*) filter (where c.status = 'ACTIVE' and c.phone is not null and c.consent_whatsapp = 'SUBSCRIBED')::int as whatsapp
-      from contacts c where c.organization_id = ${org.id}::uuid and ${member}`;
-  return rows[0]!;
+  return (await segmentFigures(db, org, member, null, false)).reach;
+}
+
+export interface SegmentFigures {
+  reach: Reach;
+  /** By sign-up date over the range (rule segments' growth basis); null without a range. */
+  byCreatedAt: { s: number; e: number; a: number } | null;
+  engagement: Engagement | null;
+}
+
+/**
+ * Size, reachability, sign-up counts over the range and (optionally) engagement over the range,
+ * in one statement: the membership condition is evaluated once, into a materialized set.
+ */
+export async function segmentFigures(db: DbHandle, org: OrgInfo, member: Prisma.Sql, range: Range | null, withEngagement: boolean): Promise<SegmentFigures> {
+  const from = range?.from ?? new Date(0);
+  const to = range?.to ?? new Date(0);
+  const eng = withEngagement && range
+    ? Prisma.sql`(select count(*) filter (where ev.delivered)::int as messaged, count(*) filter (where ev.delivered and ev.engaged)::int as engaged
+         from (select e.contact_id, bool_or(e.type = 'DELIVERED') as delivered, bool_or(e.type in ('OPENED','CLICKED','REPLIED')) as engaged
+                 from message_events e
+                where e.organization_id = ${org.id}::uuid and e.type in ('DELIVERED','OPENED','CLICKED','REPLIED')
+                  and e.occurred_at >= ${from} and e.occurred_at < ${to} and e.contact_id is not null
+                group by e.contact_id) ev
+         join m on m.id = ev.contact_id)`
+    : Prisma.sql`(select null::int as messaged, null::int as engaged)`;
+  const [r] = await db.$queryRaw<Array<Reach & { s: number; e: number; a: number; messaged: number | null; engaged: number | null }>>`
+    with m as materialized (
+      select c.id, c.created_at, (${REACH.email}) as e_ok, (${REACH.sms}) as s_ok, (${REACH.whatsapp}) as w_ok
+        from contacts c where c.organization_id = ${org.id}::uuid and ${member})
+    select f.*, g.messaged, g.engaged
+      from (select count(*)::int as members,
+                   count(*) filter (where e_ok)::int as email, count(*) filter (where s_ok)::int as sms, count(*) filter (where w_ok)::int as whatsapp,
+                   count(*) filter (where created_at < ${from})::int as s, count(*) filter (where created_at < ${to})::int as e,
+                   count(*) filter (where created_at >= ${from} and created_at < ${to})::int as a
+              from m) f
+      cross join ${eng} g`;
+  const row = r!;
+  return {
+    reach: { members: row.members, email: row.email, sms: row.sms, whatsapp: row.whatsapp },
+    byCreatedAt: range ? { s: row.s, e: row.e, a: row.a } : null,
+    engagement:
+      row.messaged === null || row.engaged === null
+        ? null
+        : { members_messaged: row.messaged, members_engaged: row.engaged, engagement_rate: row.messaged ? round(row.engaged / row.messaged) : null },
+  };
 }
 
 export interface Growth {
@@ -32,7 +77,8 @@ export interface Growth {
   basis: "membership_history" | "contact_created_at";
 }
 
-export async function growth(db: DbHandle, org: OrgInfo, seg: LoadedSegment, range: Range): Promise<Growth> {
+/** Growth over the range: static lists from their membership history, rule segments from `byCreatedAt` (segmentFigures). */
+export async function growth(db: DbHandle, org: OrgInfo, seg: LoadedSegment, range: Range, byCreatedAt: { s: number; e: number; a: number }): Promise<Growth> {
   if (seg.kind === "static") {
     const r = (
       await db.$queryRaw<Array<{ s: number; e: number; a: number; r: number }>>`
@@ -45,13 +91,7 @@ export async function growth(db: DbHandle, org: OrgInfo, seg: LoadedSegment, ran
     return { start_count: r.s, end_count: r.e, added: r.a, removed: r.r, net: r.e - r.s, growth_rate: r.s ? round(r.e / r.s - 1) : null, basis: "membership_history" };
   }
   // Rule segments are evaluated live; their history is that of today's members by sign-up date.
-  const r = (
-    await db.$queryRaw<Array<{ s: number; e: number; a: number }>>`
-      select count(*) filter (where c.created_at < ${range.from})::int as s,
-             count(*) filter (where c.created_at < ${range.to})::int as e,
-             count(*) filter (where c.created_at >= ${range.from} and c.created_at < ${range.to})::int as a
-        from contacts c where c.organization_id = ${org.id}::uuid and ${seg.member}`
-  )[0]!;
+  const r = byCreatedAt;
   return { start_count: r.s, end_count: r.e, added: r.a, removed: null, net: r.e - r.s, growth_rate: r.s ? round(r.e / r.s - 1) : null, basis: "contact_created_at" };
 }
 
@@ -59,23 +99,6 @@ export interface Engagement {
   members_messaged: number;
   members_engaged: number;
   engagement_rate: number | null;
-}
-
-/** Of the members who had a message delivered in the range, the share who opened, clicked or replied in it. */
-export async function engagement(db: DbHandle, org: OrgInfo, member: Prisma.Sql, range: Range): Promise<Engagement> {
-  const r = (
-    await db.$queryRaw<Array<{ messaged: number; engaged: number }>>`
-      with ev as (
-        select e.contact_id, bool_or(e.type = 'DELIVERED') as delivered, bool_or(e.type in ('OPENED','CLICKED','REPLIED')) as engaged
-          from message_events e
-         where e.organization_id = ${org.id}::uuid and e.occurred_at >= ${range.from} and e.occurred_at < ${range.to}
-           and e.type in ('DELIVERED','OPENED','CLICKED','REPLIED') and e.contact_id is not null
-         group by e.contact_id)
-      select count(*) filter (where ev.delivered)::int as messaged, count(*) filter (where ev.delivered and ev.engaged)::int as engaged
-        from ev join contacts c on c.id = ev.contact_id
-       where c.organization_id = ${org.id}::uuid and ${member}`
-  )[0]!;
-  return { members_messaged: r.messaged, members_engaged: r.engaged, engagement_rate: r.messaged ? round(r.engaged / r.messaged) : null };
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;

@@ -37,7 +37,7 @@ export function urlPatternRegex(pattern: string): string {
 }
 
 const col: Record<"country" | "status" | "city" | "company" | "source", Prisma.Sql> = {
-  country: Prisma.sql`trim(c.country)`,
+  country: Prisma.sql`c.country`, // char(2): compared as char(2) below, so its statistics and index apply
   status: Prisma.sql`c.status::text`,
   city: Prisma.sql`c.city`,
   company: Prisma.sql`c.company`,
@@ -122,13 +122,14 @@ function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
       const ci = cond.field === "city" || cond.field === "company" || cond.field === "source";
       const lhs = ci ? Prisma.sql`lower(${column})` : column;
       const norm = (v: string) => (ci ? v.toLowerCase() : v);
+      const type = cond.field === "country" ? Prisma.raw("bpchar") : Prisma.raw("text");
       switch (cond.op) {
         case "eq":
-          return Prisma.sql`${lhs} = ${norm(String(cond.value))}`;
+          return Prisma.sql`${lhs} = ${norm(String(cond.value))}::${type}`;
         case "in":
-          return Prisma.sql`${lhs} = any(${(cond.value as string[]).map(norm)}::text[])`;
+          return Prisma.sql`${lhs} = any(${(cond.value as string[]).map(norm)}::${type}[])`;
         case "not_in":
-          return Prisma.sql`not (${lhs} = any(${(cond.value as string[]).map(norm)}::text[]))`;
+          return Prisma.sql`not (${lhs} = any(${(cond.value as string[]).map(norm)}::${type}[]))`;
         case "contains":
           return Prisma.sql`${column} ilike ${`%${likeEscape(String(cond.value))}%`}`;
       }

@@ -2,7 +2,7 @@ import { Prisma } from "@marketsage/db";
 import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, piiPolicy, resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/core";
 import { z } from "zod";
 import { CONTACT_COLUMNS, summarize, type ContactRow } from "../queries/contacts.ts";
-import { engagement, growth, sizeAndReach } from "../queries/segment-stats.ts";
+import { growth, segmentFigures } from "../queries/segment-stats.ts";
 import { CustomerSummary } from "../schemas.ts";
 import { loadSegment } from "../segments/membership.ts";
 
@@ -51,11 +51,10 @@ export const getSegment = defineTool({
     const now = ctx.now();
     const range = resolveRange(input.range, now);
     const seg = await loadSegment(ctx.db, ctx.org, input.id, now);
-    const [reach, g, e] = await Promise.all([
-      sizeAndReach(ctx.db, ctx.org, seg.member),
-      growth(ctx.db, ctx.org, seg, range),
-      engagement(ctx.db, ctx.org, seg.member, range),
-    ]);
+    const figures = await segmentFigures(ctx.db, ctx.org, seg.member, range, true);
+    const reach = figures.reach;
+    const e = figures.engagement!;
+    const g = await growth(ctx.db, ctx.org, seg, range, figures.byCreatedAt!);
     const pii = piiPolicy(ctx.hasScope("contacts:pii"));
     let members = null;
     if (input.include_members) {

@@ -1,7 +1,7 @@
 import { Prisma } from "@marketsage/db";
 import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/core";
 import { z } from "zod";
-import { growth, sizeAndReach } from "../queries/segment-stats.ts";
+import { growth, segmentFigures } from "../queries/segment-stats.ts";
 import { segmentFromRow, type SegmentRow } from "../segments/membership.ts";
 
 const Position = z.object({ n: z.string(), id: z.uuid() });
@@ -44,7 +44,9 @@ export const listSegments = defineTool({
     const segments = [];
     for (const row of page.items) {
       const seg = segmentFromRow(row, ctx.org, now);
-      const [reach, g] = await Promise.all([sizeAndReach(ctx.db, ctx.org, seg.member), growth(ctx.db, ctx.org, seg, range)]);
+      const figures = await segmentFigures(ctx.db, ctx.org, seg.member, range, false);
+      const reach = figures.reach;
+      const g = await growth(ctx.db, ctx.org, seg, range, figures.byCreatedAt!);
       segments.push({
         id: row.id,
         name: row.name,
