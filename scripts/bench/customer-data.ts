@@ -24,6 +24,7 @@ export async function benchCustomerData(runtime: Runtime, url: string, apiKey: s
   ).rows as Array<{ id: string; phone: string; first_name: string; last_name: string }>;
   const segs = (await sql(`select id::text, rules from segments where organization_id = $1 order by name`, [orgId])).rows as Array<{ id: string; rules: unknown }>;
   const ruleSeg = segs.find((s) => s.rules) ?? segs[0]!;
+  const staticSeg = segs.find((s) => !s.rules) ?? segs[0]!;
   const pick = (i: number) => picks[i % picks.length]!;
   const out: Sample[] = [];
 
@@ -60,6 +61,29 @@ export async function benchCustomerData(runtime: Runtime, url: string, apiKey: s
           sql(`select occurred_at, type from message_events where contact_id = $1 order by occurred_at desc limit 16`, [id]),
         ]);
       }),
+    },
+  });
+  out.push({
+    name: "get_segment (static list)",
+    ms: await time(Math.min(n, 30), () => call("get_segment", { id: staticSeg.id })),
+    note: "size, reach, growth, engagement 30d",
+    reference: {
+      name: "SQL: members ⋈ contacts; events 30d grouped by contact",
+      ms: await time(Math.min(n, 30), () =>
+        sql(
+          `with m as (select c.id, c.status, c.email, c.phone, c.consent_email, c.consent_sms, c.consent_whatsapp from segment_members sm
+                        join contacts c on c.id = sm.contact_id where sm.segment_id = $2 and sm.removed_at is null and c.organization_id = $1),
+                ev as (select e.contact_id, bool_or(e.type = 'DELIVERED') d, bool_or(e.type <> 'DELIVERED') g from message_events e
+                        where e.organization_id = $1 and e.type in ('DELIVERED','OPENED','CLICKED','REPLIED') and e.occurred_at >= now() - interval '30 days'
+                          and e.contact_id is not null group by e.contact_id)
+           select (select count(*) from m), (select count(*) from m where status = 'ACTIVE' and email is not null and consent_email = 'SUBSCRIBED'),
+                  (select count(*) from m where status = 'ACTIVE' and phone is not null and consent_sms = 'SUBSCRIBED'),
+                  (select count(*) from m where status = 'ACTIVE' and phone is not null and consent_whatsapp = 'SUBSCRIBED'),
+                  (select count(*) filter (where sm.added_at >= now() - interval '30 days') from segment_members sm where sm.segment_id = $2),
+                  (select count(*) filter (where ev.d and ev.g) from ev join m on m.id = ev.contact_id)`,
+          [orgId, staticSeg.id],
+        ),
+      ),
     },
   });
   out.push({
