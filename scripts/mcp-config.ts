@@ -8,18 +8,31 @@ import { parseArgs } from "node:util";
 import { builtEntry, ensureBuilt, SERVER_KEYS, SERVERS } from "@marketsage/client";
 import { defaultDataDir, DEMO_ORGS, DEMO_ROLES, demoApiKey, findRepoRoot, type Role } from "@marketsage/db";
 
-const { values } = parseArgs({
-  options: {
-    client: { type: "string", default: "claude" },
-    role: { type: "string", default: "AI_AGENT" },
-    org: { type: "string", default: DEMO_ORGS[0]!.slug },
-    "database-url": { type: "string" },
-  },
-});
+const USAGE = `usage: pnpm mcp:config [--client claude|cursor|vscode] [--role ${DEMO_ROLES.join("|")}]
+                       [--org ${DEMO_ORGS.map((o) => o.slug).join("|")}] [--database-url URL]\n`;
 const fail = (m: string): never => {
-  process.stderr.write(`${m}\n`);
+  process.stderr.write(`${m}\n${USAGE}`);
   process.exit(2);
 };
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      client: { type: "string", default: "claude" },
+      role: { type: "string", default: "AI_AGENT" },
+      org: { type: "string", default: DEMO_ORGS[0]!.slug },
+      "database-url": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+} catch (e) {
+  fail((e as Error).message);
+}
+const { values } = parsed!;
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const role = values.role!.toUpperCase() as Role;
 if (!DEMO_ROLES.includes(role)) fail(`--role must be one of ${DEMO_ROLES.join(", ")}`);
 const org = DEMO_ORGS.find((o) => o.slug === values.org) ?? fail(`--org must be one of ${DEMO_ORGS.map((o) => o.slug).join(", ")}`);
