@@ -20,6 +20,20 @@ function prng(seed: number) {
   return () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
 }
 
+/** Random rules of the given depth over ATOMS, from a fixed seed. */
+function randomRules(seed: number): (depth: number) => unknown {
+  const rnd = prng(seed);
+  const pick = () => ATOMS[Math.floor(rnd() * ATOMS.length)]!;
+  const make = (depth: number): unknown => {
+    if (depth === 0 || rnd() < 0.4) return pick();
+    const r = rnd();
+    if (r < 0.4) return { all: [make(depth - 1), make(depth - 1)] };
+    if (r < 0.8) return { any: [make(depth - 1), make(depth - 1)] };
+    return { not: make(depth - 1) };
+  };
+  return make;
+}
+
 const ATOMS = [
   { field: "country", op: "in", value: ["NG", "GH"] },
   { field: "country", op: "eq", value: "KE" },
@@ -80,15 +94,7 @@ describe("segment rule DSL", () => {
 
   it("a rule and its negation partition the organization's contacts (property, 40 random rules)", async () => {
     const [{ total }] = await cd.q(`select count(*)::int total from contacts where organization_id = $1`, [ORG_A.id]);
-    const rnd = prng(7);
-    const pick = () => ATOMS[Math.floor(rnd() * ATOMS.length)]!;
-    const make = (depth: number): unknown => {
-      if (depth === 0 || rnd() < 0.4) return pick();
-      const r = rnd();
-      if (r < 0.4) return { all: [make(depth - 1), make(depth - 1)] };
-      if (r < 0.8) return { any: [make(depth - 1), make(depth - 1)] };
-      return { not: make(depth - 1) };
-    };
+    const make = randomRules(7);
     for (let i = 0; i < 40; i++) {
       const rule = make(3);
       const yes = await count(rule);
@@ -99,15 +105,7 @@ describe("segment rule DSL", () => {
   });
 
   it("the set plan and the single-contact plan agree on every contact (property, 40 random rules)", async () => {
-    const rnd = prng(11);
-    const pick = () => ATOMS[Math.floor(rnd() * ATOMS.length)]!;
-    const make = (depth: number): unknown => {
-      if (depth === 0 || rnd() < 0.4) return pick();
-      const r = rnd();
-      if (r < 0.4) return { all: [make(depth - 1), make(depth - 1)] };
-      if (r < 0.8) return { any: [make(depth - 1), make(depth - 1)] };
-      return { not: make(depth - 1) };
-    };
+    const make = randomRules(11);
     db ??= openDb(cd.url, { max: 1 });
     for (let i = 0; i < 40; i++) {
       const rule = parseRule(make(3));
