@@ -164,7 +164,7 @@ export function createInvoker(opts: InvokerOptions): Invoker {
             await audit(tx, entry("ALLOWED", null, d.bytes), true);
             return d;
           },
-          { timeout: 120_000, maxWait: 10_000 },
+          { timeout: tool.transactionTimeoutMs ?? 120_000, maxWait: 10_000 },
         );
       } else {
         done = finish(await tool.handler(parsed.data, ctxFor(runtime.db)));

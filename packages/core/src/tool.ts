@@ -46,6 +46,11 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   output: O;
   /** "send" tools also count against the send caps and fail closed without the limiter. */
   rateLimit?: RateLimitClass;
+  /**
+   * Write tools: how long their transaction (the write and its audit row) may run; default 120 s.
+   * Bulk writes (a whole organization's predictions) set more.
+   */
+  transactionTimeoutMs?: number;
   handler: (input: z.output<I>, ctx: ToolContext) => Promise<z.input<O>> | z.input<O>;
   /** A short text rendering for clients that ignore structured content. */
   render?: (output: z.output<O>) => string;

@@ -172,6 +172,20 @@ describe("writes and their audit rows commit together", () => {
   });
 });
 
+describe("write transactions have a per-tool time limit", () => {
+  it("commits within the tool's limit and rolls back entirely past it, audited FAILED", async () => {
+    const t = await connectTestClient({ server: "customer-data", tools: testTools, runtime, apiKey: key("ADMIN") });
+    const ok = await t.client.callTool({ name: "create_slow_segment", arguments: { name: "slow-ok", wait_ms: 20 } });
+    expect(ok.isError).toBeFalsy();
+    expect((await sql.query(`select count(*)::int n from segments where name='slow-ok' and description = 'done'`)).rows[0].n).toBe(1);
+    const late = await t.client.callTool({ name: "create_slow_segment", arguments: { name: "slow-late", wait_ms: 1500 } });
+    expect(late.isError).toBe(true);
+    expect((await sql.query(`select count(*)::int n from segments where name='slow-late'`)).rows[0].n).toBe(0);
+    expect((await lastAudit("create_slow_segment")).outcome).toBe("FAILED");
+    await t.close();
+  });
+});
+
 describe("audit chain", () => {
   it("writes one row per outcome and verifies; tampering is detected at the row", async () => {
     const db = openDb(tdb.url, { max: 1 });

@@ -15,6 +15,8 @@ export const refreshPredictionsTool = defineTool({
     "Returns how many predictions were written and how long it took.",
   scopes: ["contacts:write"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  // A million contacts take ~2 minutes on two cores (README "Benchmarks"); the rewrite is atomic.
+  transactionTimeoutMs: 30 * 60_000,
   input: z.object({
     scope: z.enum(["customer", "segment", "organization"]),
     id: z.uuid().optional(),
