@@ -78,4 +78,68 @@ describe("segments", () => {
     expect(r2.isError).toBe(true);
     expect(JSON.stringify(r2.content)).toMatch(/NOT_FOUND/);
   });
+
+  describe("engagement over a range, from the latest-event columns or from the events", () => {
+    const ENGAGEMENT_SQL = `
+      with m as (select contact_id from segment_members where segment_id = $1 and removed_at is null),
+           d as (select distinct contact_id from message_events where type = 'DELIVERED' and occurred_at >= $2 and occurred_at < $3 and contact_id in (select contact_id from m)),
+           x as (select distinct contact_id from message_events where type in ('OPENED','CLICKED','REPLIED') and occurred_at >= $2 and occurred_at < $3 and contact_id in (select contact_id from d))
+      select (select count(*) from d)::int messaged, (select count(*) from x)::int engaged`;
+    const biggestStatic = async () =>
+      (
+        await cd.q(
+          `select s.id::text from segments s where s.organization_id = $1 and s.rules is null
+            order by (select count(*) from segment_members m where m.segment_id = s.id) desc limit 1`,
+          [ORG_A.id],
+        )
+      )[0].id as string;
+
+    it("the trigger-kept columns equal the maxima over the events for every contact", async () => {
+      const [{ differ, with_events }] = await cd.q(
+        `with agg as (select contact_id, max(occurred_at) filter (where type = 'DELIVERED') d,
+                             max(occurred_at) filter (where type in ('OPENED','CLICKED','REPLIED')) g
+                        from message_events where contact_id is not null group by contact_id)
+         select count(*) filter (where c.last_delivered_at is distinct from agg.d or c.last_engaged_at is distinct from agg.g)::int differ,
+                count(agg.contact_id)::int with_events
+           from contacts c left join agg on agg.contact_id = c.id`,
+      );
+      expect(with_events).toBeGreaterThan(0);
+      expect(differ).toBe(0);
+    });
+
+    it("a range that ended in the past is computed from the events, like SQL", async () => {
+      const id = await biggestStatic();
+      const from = new Date(cd.now.getTime() - 120 * 86_400_000);
+      const to = new Date(cd.now.getTime() - 60 * 86_400_000);
+      const r = await cd.call("ADMIN", "get_segment", { id, range: { from: from.toISOString(), to: to.toISOString() } });
+      const [e] = await cd.q(ENGAGEMENT_SQL, [id, from, to]);
+      expect(e.messaged).toBeGreaterThan(0);
+      expect(r.engagement).toMatchObject({ members_messaged: e.messaged, members_engaged: e.engaged });
+    });
+
+    it("stays exact when a member delivered in the range also has events after it (kept by the trigger)", async () => {
+      const id = await biggestStatic();
+      const [m] = await cd.q(
+        `select m.contact_id::text, msg.id::text as message_id, msg.channel::text as channel from segment_members m
+           join messages msg on msg.contact_id = m.contact_id
+          where m.segment_id = $1 and m.removed_at is null and m.contact_id in (
+            select contact_id from message_events where contact_id is not null and type = 'DELIVERED'
+               and occurred_at >= $2::timestamptz - interval '29 days' and occurred_at < $2)
+          limit 1`,
+        [id, cd.now],
+      );
+      const later = new Date(cd.now.getTime() + 60_000);
+      await cd.q(
+        `insert into message_events (organization_id, message_id, contact_id, channel, type, occurred_at)
+         values ($1, $2, $3, $4::"Channel", 'DELIVERED', $5), ($1, $2, $3, $4::"Channel", 'OPENED', $5)`,
+        [ORG_A.id, m.message_id, m.contact_id, m.channel, later],
+      );
+      const [c] = await cd.q(`select last_delivered_at, last_engaged_at from contacts where id = $1`, [m.contact_id]);
+      expect(c.last_delivered_at.getTime()).toBe(later.getTime());
+      expect(c.last_engaged_at.getTime()).toBe(later.getTime());
+      const r = await cd.call("ADMIN", "get_segment", { id, range: { preset: "30d" } });
+      const [e] = await cd.q(ENGAGEMENT_SQL, [id, new Date(r.range.from), new Date(r.range.to)]);
+      expect(r.engagement).toMatchObject({ members_messaged: e.messaged, members_engaged: e.engaged });
+    });
+  });
 });

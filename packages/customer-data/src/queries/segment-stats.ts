@@ -32,30 +32,55 @@ export interface SegmentFigures {
 /**
  * Size, reachability, sign-up counts over the range and (optionally) engagement over the range,
  * in one statement: the membership condition is evaluated once, into a materialized set.
+ *
+ * Engagement for a range that ends now (the usual "last N days") reads each member's latest
+ * delivery and engagement (contacts.last_delivered_at / last_engaged_at, kept by a trigger):
+ * with no event at or after the range's end, "delivered in the range" is exactly "latest delivery
+ * in the range". Should any member have such an event, or the range end before now, the events
+ * themselves are aggregated.
  */
-export async function segmentFigures(db: DbHandle, org: OrgInfo, member: Prisma.Sql, range: Range | null, withEngagement: boolean): Promise<SegmentFigures> {
+export async function segmentFigures(
+  db: DbHandle,
+  org: OrgInfo,
+  member: Prisma.Sql,
+  range: Range | null,
+  withEngagement: boolean,
+  now?: Date,
+): Promise<SegmentFigures> {
   const from = range?.from ?? new Date(0);
   const to = range?.to ?? new Date(0);
-  const eng = withEngagement && range
-    ? Prisma.sql`(select count(*) filter (where ev.delivered)::int as messaged, count(*) filter (where ev.delivered and ev.engaged)::int as engaged
+  const latest = withEngagement && range !== null && now !== undefined && to.getTime() >= now.getTime();
+  const fromEvents = Prisma.sql`(select count(*) filter (where ev.delivered)::int as messaged, count(*) filter (where ev.delivered and ev.engaged)::int as engaged,
+         0 as beyond
          from (select e.contact_id, bool_or(e.type = 'DELIVERED') as delivered, bool_or(e.type in ('OPENED','CLICKED','REPLIED')) as engaged
                  from message_events e
                 where e.organization_id = ${org.id}::uuid and e.type in ('DELIVERED','OPENED','CLICKED','REPLIED')
                   and e.occurred_at >= ${from} and e.occurred_at < ${to} and e.contact_id is not null
                 group by e.contact_id) ev
-         join m on m.id = ev.contact_id)`
-    : Prisma.sql`(select null::int as messaged, null::int as engaged)`;
-  const [r] = await db.$queryRaw<Array<Reach & { s: number; e: number; a: number; messaged: number | null; engaged: number | null }>>`
+         join m on m.id = ev.contact_id)`;
+  const inRange = (col: Prisma.Sql) => Prisma.sql`(${col} >= ${from} and ${col} < ${to})`;
+  const eng = !withEngagement || !range
+    ? Prisma.sql`(select null::int as messaged, null::int as engaged, 0 as beyond)`
+    : latest
+      ? Prisma.sql`(select count(*) filter (where ${inRange(Prisma.sql`last_delivered_at`)})::int as messaged,
+                           count(*) filter (where ${inRange(Prisma.sql`last_delivered_at`)} and ${inRange(Prisma.sql`last_engaged_at`)})::int as engaged,
+                           count(*) filter (where last_delivered_at >= ${to} or last_engaged_at >= ${to})::int as beyond
+                      from m)`
+      : fromEvents;
+  const statement = (engagement: Prisma.Sql) => db.$queryRaw<Array<Reach & { s: number; e: number; a: number; messaged: number | null; engaged: number | null; beyond: number }>>`
     with m as materialized (
-      select c.id, c.created_at, (${REACH.email}) as e_ok, (${REACH.sms}) as s_ok, (${REACH.whatsapp}) as w_ok
+      select c.id, c.created_at, c.last_delivered_at, c.last_engaged_at,
+             (${REACH.email}) as e_ok, (${REACH.sms}) as s_ok, (${REACH.whatsapp}) as w_ok
         from contacts c where c.organization_id = ${org.id}::uuid and ${member})
-    select f.*, g.messaged, g.engaged
+    select f.*, g.messaged, g.engaged, g.beyond
       from (select count(*)::int as members,
                    count(*) filter (where e_ok)::int as email, count(*) filter (where s_ok)::int as sms, count(*) filter (where w_ok)::int as whatsapp,
                    count(*) filter (where created_at < ${from})::int as s, count(*) filter (where created_at < ${to})::int as e,
                    count(*) filter (where created_at >= ${from} and created_at < ${to})::int as a
               from m) f
-      cross join ${eng} g`;
+      cross join ${engagement} g`;
+  let [r] = await statement(eng);
+  if (latest && r!.beyond > 0) [r] = await statement(fromEvents);
   const row = r!;
   return {
     reach: { members: row.members, email: row.email, sms: row.sms, whatsapp: row.whatsapp },

@@ -68,6 +68,8 @@ export async function seedDatabase(databaseUrl: string, opts: SeedOptions): Prom
     await loadConversions(ctx, [...attributed, ...organic]);
     await loadFxRates(ctx);
     await loadAlerts(ctx);
+    log("contacts' latest delivery and engagement…");
+    await loader.admin.query(`SELECT marketsage_rebuild_engagement_state(NULL)`);
 
     log(`recreating ${dropped.length} indexes…`);
     const ti = performance.now();

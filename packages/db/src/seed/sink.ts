@@ -61,7 +61,12 @@ export class MessageSink {
 
   static async open(ctx: { loader: { client(i: number): import("pg").Client }; seed: number }, now: number): Promise<MessageSink> {
     const msgs = await CopyWriter.open(ctx.loader.client(0), "messages", MESSAGE_COLUMNS);
-    const evs = await CopyWriter.open(ctx.loader.client(1), "message_events", EVENT_COLUMNS);
+    // The row trigger that keeps contacts.last_delivered_at / last_engaged_at is off for the bulk
+    // load; run.ts rebuilds those columns from the loaded events in one statement.
+    const evs = await CopyWriter.open(ctx.loader.client(1), "message_events", EVENT_COLUMNS, {
+      before: ["ALTER TABLE message_events DISABLE TRIGGER USER"],
+      after: ["ALTER TABLE message_events ENABLE TRIGGER USER"],
+    });
     return new MessageSink(msgs, evs, new Rng(ctx.seed, "messages"), now);
   }
 
