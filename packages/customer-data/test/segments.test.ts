@@ -67,6 +67,8 @@ describe("segments", () => {
     expect(got.kind).toBe("rules");
     expect(got.member_count).toBe(preview.count);
     expect(got.reachability).toEqual(preview.reachability);
+    expect(preview.sample.length).toBe(Math.min(5, preview.count));
+    expect(preview.sample.length).toBeGreaterThan(0);
     expect(got.members.items.map((m: { id: string }) => m.id)).toEqual(preview.sample.map((m: { id: string }) => m.id));
   });
 

@@ -17,16 +17,23 @@ const REACH = {
   whatsapp: Prisma.sql`c.status = 'ACTIVE' and c.phone is not null and c.consent_whatsapp = 'SUBSCRIBED'`,
 };
 
-/** Members now, and how many of them each channel can legally reach (address + ACTIVE + subscribed). */
-export async function sizeAndReach(db: DbHandle, org: OrgInfo, member: Prisma.Sql): Promise<Reach> {
-  return (await segmentFigures(db, org, member, null, false)).reach;
-}
 
 export interface SegmentFigures {
   reach: Reach;
   /** By sign-up date over the range (rule segments' growth basis); null without a range. */
   byCreatedAt: { s: number; e: number; a: number } | null;
   engagement: Engagement | null;
+  /** The newest members' ids (created_at desc, id desc), when a sample was asked for. */
+  sampleIds: string[];
+}
+
+export interface FigureOptions {
+  /** Sign-up counts (and engagement) over this range. */
+  range?: Range;
+  /** Also engagement over the range; `now` lets a range ending now use the latest-event columns. */
+  engagement?: { now: Date };
+  /** Also the ids of this many newest members. */
+  sample?: number;
 }
 
 /**
@@ -39,14 +46,10 @@ export interface SegmentFigures {
  * in the range". Should any member have such an event, or the range end before now, the events
  * themselves are aggregated.
  */
-export async function segmentFigures(
-  db: DbHandle,
-  org: OrgInfo,
-  member: Prisma.Sql,
-  range: Range | null,
-  withEngagement: boolean,
-  now?: Date,
-): Promise<SegmentFigures> {
+export async function segmentFigures(db: DbHandle, org: OrgInfo, member: Prisma.Sql, opts: FigureOptions): Promise<SegmentFigures> {
+  const range = opts.range ?? null;
+  const withEngagement = opts.engagement !== undefined;
+  const now = opts.engagement?.now;
   const from = range?.from ?? new Date(0);
   const to = range?.to ?? new Date(0);
   const latest = withEngagement && range !== null && now !== undefined && to.getTime() >= now.getTime();
@@ -67,12 +70,17 @@ export async function segmentFigures(
                            count(*) filter (where last_delivered_at >= ${to} or last_engaged_at >= ${to})::int as beyond
                       from m)`
       : fromEvents;
-  const statement = (engagement: Prisma.Sql) => db.$queryRaw<Array<Reach & { s: number; e: number; a: number; messaged: number | null; engaged: number | null; beyond: number }>>`
+  const sample = opts.sample
+    ? Prisma.sql`(select array_agg(t.id::text order by t.created_at desc, t.id desc)
+                    from (select id, created_at from m order by created_at desc, id desc limit ${opts.sample}) t)`
+    : Prisma.sql`null::text[]`;
+  type Row = Reach & { s: number; e: number; a: number; messaged: number | null; engaged: number | null; beyond: number; sample_ids: string[] | null };
+  const statement = (engagement: Prisma.Sql) => db.$queryRaw<Row[]>`
     with m as materialized (
       select c.id, c.created_at, c.last_delivered_at, c.last_engaged_at,
              (${REACH.email}) as e_ok, (${REACH.sms}) as s_ok, (${REACH.whatsapp}) as w_ok
         from contacts c where c.organization_id = ${org.id}::uuid and ${member})
-    select f.*, g.messaged, g.engaged, g.beyond
+    select f.*, g.messaged, g.engaged, g.beyond, ${sample} as sample_ids
       from (select count(*)::int as members,
                    count(*) filter (where e_ok)::int as email, count(*) filter (where s_ok)::int as sms, count(*) filter (where w_ok)::int as whatsapp,
                    count(*) filter (where created_at < ${from})::int as s, count(*) filter (where created_at < ${to})::int as e,
@@ -89,6 +97,7 @@ export async function segmentFigures(
       row.messaged === null || row.engaged === null
         ? null
         : { members_messaged: row.messaged, members_engaged: row.engaged, engagement_rate: row.messaged ? round(row.engaged / row.messaged) : null },
+    sampleIds: row.sample_ids ?? [],
   };
 }
 

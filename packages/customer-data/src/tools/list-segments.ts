@@ -44,7 +44,7 @@ export const listSegments = defineTool({
     const segments = [];
     for (const row of page.items) {
       const seg = segmentFromRow(row, ctx.org, now);
-      const figures = await segmentFigures(ctx.db, ctx.org, seg.member, range, false);
+      const figures = await segmentFigures(ctx.db, ctx.org, seg.member, { range });
       const reach = figures.reach;
       const g = await growth(ctx.db, ctx.org, seg, range, figures.byCreatedAt!);
       segments.push({

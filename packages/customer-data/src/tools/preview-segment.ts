@@ -1,7 +1,7 @@
 import { defineTool, piiPolicy } from "@marketsage/core";
 import { z } from "zod";
 import { CONTACT_COLUMNS, summarize, type ContactRow } from "../queries/contacts.ts";
-import { sizeAndReach } from "../queries/segment-stats.ts";
+import { segmentFigures } from "../queries/segment-stats.ts";
 import { CustomerSummary } from "../schemas.ts";
 import { compileRule } from "../segments/compile.ts";
 import { describeRule } from "../segments/describe.ts";
@@ -34,14 +34,19 @@ export const previewSegment = defineTool({
     const now = ctx.now();
     const rule = parseRule(input.rules);
     const member = compileRule(rule, { orgId: ctx.org.id, currency: ctx.org.reportingCurrency, now });
-    const [reach, total, sample] = await Promise.all([
-      sizeAndReach(ctx.db, ctx.org, member),
+    // One statement evaluates the rule once for the count, the reach and the sample's ids.
+    const [figures, total] = await Promise.all([
+      segmentFigures(ctx.db, ctx.org, member, { sample: input.sample_size }),
       ctx.db.$queryRaw<Array<{ n: number }>>`select count(*)::int as n from contacts c where c.organization_id = ${ctx.org.id}::uuid`,
-      input.sample_size === 0
-        ? Promise.resolve([] as ContactRow[])
-        : ctx.db.$queryRaw<ContactRow[]>`select ${CONTACT_COLUMNS} from contacts c where c.organization_id = ${ctx.org.id}::uuid and ${member}
-            order by c.created_at desc, c.id desc limit ${input.sample_size}`,
     ]);
+    const reach = figures.reach;
+    const byId = new Map(
+      figures.sampleIds.length
+        ? (await ctx.db.$queryRaw<ContactRow[]>`select ${CONTACT_COLUMNS} from contacts c
+             where c.organization_id = ${ctx.org.id}::uuid and c.id = any(${figures.sampleIds}::uuid[])`).map((r) => [r.id, r])
+        : [],
+    );
+    const sample = figures.sampleIds.map((id) => byId.get(id)).filter((r): r is ContactRow => r !== undefined);
     const n = total[0]?.n ?? 0;
     const pii = piiPolicy(ctx.hasScope("contacts:pii"));
     return {
