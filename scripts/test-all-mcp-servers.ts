@@ -16,5 +16,5 @@ if (values.help) {
   process.stdout.write("usage: pnpm harness [--database-url URL] [--tour | --json]\n");
   process.exit(0);
 }
-const report = await runHarness({ databaseUrl: values["database-url"], format: values.json ? "json" : values.tour ? "tour" : "plain" });
+const report = await runHarness({ databaseUrl: values["database-url"], env: process.env, format: values.json ? "json" : values.tour ? "tour" : "plain" });
 process.exitCode = report.ok ? 0 : 1;

@@ -22,8 +22,8 @@ export type LaunchOverride = { command: string; args?: string[] } | { url: strin
 export interface MarketSageClientOptions {
   apiKey: string;
   mode?: ClientMode;
-  /** Flags and settings (MCP_ENABLED, MCP_<SERVER>_ENABLED, MCP_<SERVER>_URL, MCP_ROLLOUT_PERCENT, DATABASE_URL…); default process.env. */
-  env?: Record<string, string | undefined>;
+  /** Flags and settings (MCP_ENABLED, MCP_<SERVER>_ENABLED, MCP_<SERVER>_URL, MCP_ROLLOUT_PERCENT, DATABASE_URL…): the app's entry point passes process.env. */
+  env: Record<string, string | undefined>;
   databaseUrl?: string;
   servers?: Partial<Record<ServerName, LaunchOverride>>;
   initializeTimeoutMs?: number;
@@ -56,7 +56,7 @@ export function serverUrlVar(server: ServerName): string {
 }
 
 export async function createMarketSageClient(opts: MarketSageClientOptions): Promise<MarketSageClient> {
-  const env = opts.env ?? process.env;
+  const env = opts.env;
   const config = loadConfig(env);
   const mode: ClientMode = opts.mode ?? "auto";
   const log = opts.log ?? createLogger({ level: config.logLevel, name: "marketsage-client" });

@@ -28,7 +28,7 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
-export async function runStdioServer(mod: ServerModule, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runStdioServer(mod: ServerModule, env: NodeJS.ProcessEnv): Promise<void> {
   let config;
   try {
     config = loadConfig(env);

@@ -2,4 +2,4 @@
 import { runStdioServer } from "@marketsage/core";
 import { customerDataServer } from "./server.ts";
 
-await runStdioServer(customerDataServer);
+await runStdioServer(customerDataServer, process.env);

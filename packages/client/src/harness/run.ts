@@ -20,7 +20,8 @@ export type HarnessFormat = "plain" | "tour" | "json";
 export interface HarnessOptions {
   databaseUrl?: string;
   format?: HarnessFormat;
-  env?: Record<string, string | undefined>;
+  /** Flags and settings, as the entry point read them (process.env). */
+  env: Record<string, string | undefined>;
   /** Where the report goes (default: stdout). */
   write?: (text: string) => void;
 }
@@ -34,9 +35,9 @@ export interface HarnessReport {
   checks: Check[];
 }
 
-export async function runHarness(opts: HarnessOptions = {}): Promise<HarnessReport> {
+export async function runHarness(opts: HarnessOptions): Promise<HarnessReport> {
   const started = performance.now();
-  const env = opts.env ?? process.env;
+  const env = opts.env;
   const format = opts.format ?? "plain";
   const write = opts.write ?? ((t: string) => void process.stdout.write(`${t}\n`));
   const say = (t: string) => format === "tour" && write(t);
