@@ -1,7 +1,7 @@
 // Database commands for people: pnpm db:migrate | db:migrate:dev | db:drift | db:seed | db:setup | db:stop | db:url
 // Without DATABASE_URL every command works on the embedded PostgreSQL under .data/.
 import { spawnSync } from "node:child_process";
-import { applyMigrations, ensureEmbeddedPostgres, findRepoRoot, pendingMigrations, resolveDatabaseUrl, stopEmbeddedPostgres } from "@marketsage/db";
+import { ensureEmbeddedPostgres, findRepoRoot, resolveDatabaseUrl, stopEmbeddedPostgres } from "@marketsage/db";
 
 const log = (m: string) => process.stderr.write(`[db] ${m}\n`);
 
@@ -18,14 +18,6 @@ function prisma(args: string[], databaseUrl: string): number {
   return r.status ?? 1;
 }
 
-async function seed(databaseUrl: string, argv: string[]): Promise<void> {
-  const { runSeedCli } = await import("@marketsage/db/seed");
-  const seeded = await runSeedCli(databaseUrl, argv);
-  if (!seeded) return;
-  // Predictions come from the same code as refresh_predictions.
-  const { refreshAllOrganizations } = await import("@marketsage/customer-data");
-  await refreshAllOrganizations(databaseUrl, seeded.now, log);
-}
 
 const [cmd = "help", ...rest] = process.argv.slice(2);
 switch (cmd) {
@@ -47,17 +39,14 @@ switch (cmd) {
       await url(),
     );
     break;
-  case "seed":
-    await seed(await url(), rest);
+  case "seed": {
+    const { seedWithPredictions } = await import("./lib/prepare.ts");
+    await seedWithPredictions(await url(), rest, log);
     break;
+  }
   case "setup": {
-    const u = await url();
-    const pending = await pendingMigrations(u);
-    if (pending.length) {
-      log(`applying ${pending.length} migration(s)`);
-      await applyMigrations(u);
-    }
-    await seed(u, rest.length ? rest : ["--if-empty"]);
+    const { prepareDatabase } = await import("./lib/prepare.ts");
+    await prepareDatabase(await url(), rest.length ? rest : ["--if-empty"], log);
     break;
   }
   case "stop": {

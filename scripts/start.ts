@@ -4,10 +4,8 @@
 import { parseArgs } from "node:util";
 import { ensureBuilt, SERVER_KEYS, SERVERS } from "@marketsage/client";
 import { runHarness } from "@marketsage/client/harness";
-import { refreshAllOrganizations } from "@marketsage/customer-data";
-import { applyMigrations, DEMO_ORGS, pendingMigrations, resolveDatabaseUrl } from "@marketsage/db";
-import { seedDatabase } from "@marketsage/db/seed";
-import pg from "pg";
+import { resolveDatabaseUrl } from "@marketsage/db";
+import { prepareDatabase } from "./lib/prepare.ts";
 
 const { values } = parseArgs({
   options: {
@@ -22,31 +20,14 @@ const step = (m: string) => process.stderr.write(`[start] ${m}\n`);
 const db = await resolveDatabaseUrl(values["database-url"] ?? process.env.DATABASE_URL, { log: step });
 step(db.embedded ? "using the embedded PostgreSQL (under .data/)" : "using DATABASE_URL");
 
-const pending = await pendingMigrations(db.url);
-if (pending.length) {
-  step(`applying ${pending.length} migration(s)`);
-  await applyMigrations(db.url);
-}
-
-const sql = new pg.Client({ connectionString: db.url });
-await sql.connect();
-const seeded = (await sql.query(`select 1 from organizations where id = $1::uuid`, [DEMO_ORGS[0]!.id])).rowCount! > 0;
-await sql.end();
-if (!seeded) {
-  const now = new Date();
-  step(`seeding the demo data (scale ${scale}); this happens once`);
-  await seedDatabase(db.url, { scale, seed: 42, now, log: step });
-  // Predictions come from the same code as the refresh_predictions tool.
-  await refreshAllOrganizations(db.url, now, step);
-} else {
-  step("demo data already present");
-}
+// Once: migrate, seed the demo data when the database has none, and compute predictions.
+await prepareDatabase(db.url, ["--if-empty", "--scale", scale], step);
 
 const why = ensureBuilt(SERVER_KEYS.map((k) => SERVERS[k].module.name));
 if (why) step(`built the server bundles (${why})`);
 step(`ready in ${((performance.now() - t0) / 1000).toFixed(1)} s; starting the tour\n`);
 
-const report = await runHarness({ databaseUrl: db.url, format: "tour" });
+const report = await runHarness({ databaseUrl: db.url, env: process.env, format: "tour" });
 process.stdout.write(
   report.ok
     ? "\nNext: `pnpm mcp:config` prints the block that registers these servers in Claude Desktop (or --client cursor|vscode).\n"
