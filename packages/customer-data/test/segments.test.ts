@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { openDb } from "@marketsage/db";
+import { compileRule } from "../src/segments/compile.ts";
+import { parseRule } from "../src/segments/rules.ts";
 import { ORG_A, useCustomerData } from "./setup.ts";
 
 const cd = useCustomerData();
@@ -70,6 +73,32 @@ describe("segments", () => {
     expect(preview.sample.length).toBe(Math.min(5, preview.count));
     expect(preview.sample.length).toBeGreaterThan(0);
     expect(got.members.items.map((m: { id: string }) => m.id)).toEqual(preview.sample.map((m: { id: string }) => m.id));
+  });
+
+  it("a profile lists exactly the segments that hold the customer (static lists and rules, checked set-wise)", async () => {
+    const db = openDb(cd.url, { max: 1 });
+    try {
+      const segs = await cd.q(`select id::text, name, rules from segments where organization_id = $1`, [ORG_A.id]);
+      const holders = new Map<string, Set<string>>();
+      for (const seg of segs) {
+        const rows = seg.rules
+          ? await db.$queryRaw<Array<{ id: string }>>`select c.id::text from contacts c where c.organization_id = ${ORG_A.id}::uuid
+              and ${compileRule(parseRule(seg.rules), { orgId: ORG_A.id, currency: ORG_A.reportingCurrency, now: cd.now })}`
+          : await cd.q<{ id: string }>(`select contact_id::text id from segment_members where segment_id = $1 and removed_at is null`, [seg.id]);
+        holders.set(seg.id, new Set(rows.map((r) => r.id)));
+      }
+      const picks = await cd.q(`select id::text from contacts where organization_id = $1 order by hashtext(id::text) limit 25`, [ORG_A.id]);
+      let memberships = 0;
+      for (const { id } of picks) {
+        const p = await cd.call("ADMIN", "get_customer_profile", { id, timeline_limit: 1 });
+        const expected = segs.filter((s) => holders.get(s.id)!.has(id)).map((s) => s.id).sort();
+        expect(p.segments.map((s: { id: string }) => s.id).sort()).toEqual(expected);
+        memberships += expected.length;
+      }
+      expect(memberships).toBeGreaterThan(0);
+    } finally {
+      await db.$disconnect();
+    }
   });
 
   it("refuses an unknown segment id, and another organization's segment", async () => {

@@ -1,21 +1,22 @@
+import { Prisma } from "@marketsage/db";
 import type { DbHandle, OrgInfo } from "@marketsage/core";
-import { segmentFromRow, type SegmentRow } from "../segments/membership.ts";
+import { segmentFromRow, type LoadedSegment, type SegmentRow } from "../segments/membership.ts";
 
-/** The saved segments this contact belongs to now (static lists and live rule segments). */
+/** The saved segments this contact belongs to now (static lists and live rule segments), in one statement. */
 export async function segmentsOf(db: DbHandle, org: OrgInfo, contactId: string, now: Date) {
-  const segments = await db.$queryRaw<SegmentRow[]>`
+  const rows = await db.$queryRaw<SegmentRow[]>`
     select id::text, name, description, rules, created_at, updated_at from segments where organization_id = ${org.id}::uuid order by name`;
-  const out: Array<{ id: string; name: string; kind: "rules" | "static" }> = [];
-  for (const row of segments) {
-    let seg;
+  const segments: LoadedSegment[] = [];
+  for (const row of rows) {
     try {
-      seg = segmentFromRow(row, org, now, "one");
+      segments.push(segmentFromRow(row, org, now, "one"));
     } catch {
-      continue; // a segment with invalid stored rules is reported by get_segment, not here
+      // a segment with invalid stored rules is reported by get_segment, not here
     }
-    const hit = await db.$queryRaw<Array<{ ok: boolean }>>`
-      select ${seg.member} as ok from contacts c where c.id = ${contactId}::uuid and c.organization_id = ${org.id}::uuid`;
-    if (hit[0]?.ok) out.push({ id: row.id, name: row.name, kind: seg.kind });
   }
-  return out;
+  if (segments.length === 0) return [];
+  const [hit] = await db.$queryRaw<Array<{ hits: boolean[] }>>`
+    select array[${Prisma.join(segments.map((s) => Prisma.sql`coalesce(${s.member}, false)`))}] as hits
+      from contacts c where c.id = ${contactId}::uuid and c.organization_id = ${org.id}::uuid`;
+  return segments.filter((_, i) => hit?.hits[i] === true).map((s) => ({ id: s.row.id, name: s.row.name, kind: s.kind }));
 }
