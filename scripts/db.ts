@@ -1,4 +1,4 @@
-// Database commands for people: pnpm db:migrate | db:migrate:dev | db:drift | db:seed | db:setup | db:stop | db:url
+// Database commands for people: pnpm db:migrate | db:migrate:dev | db:migrate:sql | db:drift | db:seed | db:setup | db:stop | db:url
 // Without DATABASE_URL every command works on the embedded PostgreSQL under .data/.
 import { spawnSync } from "node:child_process";
 import { ensureEmbeddedPostgres, findRepoRoot, resolveDatabaseUrl, stopEmbeddedPostgres } from "@marketsage/db";
@@ -32,6 +32,14 @@ switch (cmd) {
     // Create a new migration from schema changes: pnpm db:migrate:dev --name what_changed
     process.exitCode = prisma(["migrate", "dev", ...rest], await url());
     break;
+  case "migrate-sql":
+    // The SQL that brings the committed migrations up to prisma/schema.prisma, on stdout:
+    // pnpm -s db:migrate:sql > prisma/migrations/<yyyymmddhhmmss>_<name>/migration.sql
+    process.exitCode = prisma(
+      ["migrate", "diff", "--from-migrations", "prisma/migrations", "--to-schema-datamodel", "prisma/schema.prisma", "--script"],
+      await url(),
+    );
+    break;
   case "drift":
     // Fails when prisma/schema.prisma and the committed migrations disagree.
     process.exitCode = prisma(
@@ -58,6 +66,6 @@ switch (cmd) {
     log(`embedded PostgreSQL at ${(await ensureEmbeddedPostgres({ log })).url}`);
     break;
   default:
-    process.stderr.write("usage: tsx scripts/db.ts url|start|stop|migrate|migrate-dev|drift|seed|setup [args]\n");
+    process.stderr.write("usage: tsx scripts/db.ts url|start|stop|migrate|migrate-dev|migrate-sql|drift|seed|setup [args]\n");
     process.exitCode = cmd === "help" ? 0 : 2;
 }
