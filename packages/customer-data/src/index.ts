@@ -2,7 +2,7 @@ export { customerDataServer, customerDataTools, customerDataResources } from "./
 export { refreshPredictions } from "./predictions/refresh.ts";
 export { refreshAllOrganizations } from "./predictions/refresh-all.ts";
 export type { RefreshResult } from "./predictions/refresh.ts";
-export { MODEL_VERSION, predict, churnRisk } from "./predictions/model.ts";
+export { MODEL_VERSION } from "./predictions/model.ts";
 export type { Features } from "./predictions/model.ts";
 export { parseRule, RULE_GRAMMAR } from "./segments/rules.ts";
 export type { Rule } from "./segments/rules.ts";

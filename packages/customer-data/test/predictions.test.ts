@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { openDb } from "@marketsage/db";
-import { churnRisk, predict, type Features } from "../src/index.ts";
+import { openDb, Prisma } from "@marketsage/db";
+import type { Features, PredictionResult } from "../src/predictions/model.ts";
+import { modelQuery } from "../src/predictions/model.ts";
 import { refreshPredictions } from "../src/predictions/refresh.ts";
+import { churnRisk, predict } from "./reference-model.ts";
 import { ORG_A, useCustomerData } from "./setup.ts";
 
 const cd = useCustomerData();
@@ -19,24 +21,103 @@ const base: Features = {
   },
 };
 
-describe("model rfm-decay-v1", () => {
-  it("risk rises with recency and falls with frequency and purchases", () => {
-    expect(churnRisk({ ...base, recency_days: 120 })).toBeGreaterThan(churnRisk(base));
-    expect(churnRisk({ ...base, decayed_frequency: 10 })).toBeLessThan(churnRisk(base));
-    expect(churnRisk({ ...base, conversions_365d: 5 })).toBeLessThan(churnRisk(base));
+type SqlPrediction = PredictionResult & { inputs: Features };
+
+/** The production model (SQL) over these feature vectors, in order. */
+async function sqlModel(features: Features[]): Promise<SqlPrediction[]> {
+  const rows = features.map((f, i) => ({
+    id: i, recency_days: f.recency_days, decayed_frequency: f.decayed_frequency, conversions_365d: f.conversions_365d,
+    value_365d: f.value_365d, tenure_days: f.tenure_days,
+    e_del: f.channels.EMAIL.delivered, e_eng: f.channels.EMAIL.engaged, e_ok: f.channels.EMAIL.reachable,
+    s_del: f.channels.SMS.delivered, s_eng: f.channels.SMS.engaged, s_ok: f.channels.SMS.reachable,
+    w_del: f.channels.WHATSAPP.delivered, w_eng: f.channels.WHATSAPP.engaged, w_ok: f.channels.WHATSAPP.reachable,
+  }));
+  const db = openDb(cd.url, { max: 1 });
+  try {
+    const out = await db.$queryRaw<Array<SqlPrediction & { contact_id: number; lifetime_value: string }>>`
+      select * from (${modelQuery(Prisma.sql`select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id int,
+        recency_days float8, decayed_frequency float8, conversions_365d float8, value_365d float8, tenure_days float8,
+        e_del int, e_eng int, e_ok bool, s_del int, s_eng int, s_ok bool, w_del int, w_eng int, w_ok bool)`)}) p order by contact_id`;
+    return out.map((r) => ({ ...r, lifetime_value: Number(r.lifetime_value) }));
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+/** The SQL model and the reference agree: same categories, figures equal up to the last rounded digit. */
+function expectSame(sql: PredictionResult, ref: PredictionResult, what: string): void {
+  expect(sql.preferred_channel, what).toBe(ref.preferred_channel);
+  expect(sql.next_best_action, what).toBe(ref.next_best_action);
+  expect(Math.abs(sql.churn_risk - ref.churn_risk), what).toBeLessThanOrEqual(1.0001e-4);
+  expect(Math.abs(sql.engagement_score - ref.engagement_score), what).toBeLessThanOrEqual(0.10001);
+  expect(Math.abs(sql.lifetime_value - ref.lifetime_value), what).toBeLessThanOrEqual(Math.max(0.01, Math.abs(ref.lifetime_value) * 1e-9) + 1e-9);
+}
+
+/** A small deterministic PRNG so the property test explores the same cases on every run. */
+function prng(seed: number) {
+  return () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+function randomFeatures(n: number, seed: number): Features[] {
+  const rnd = prng(seed);
+  const int = (max: number) => Math.floor(rnd() * (max + 1));
+  const channel = () => {
+    const delivered = int(4) === 0 ? 0 : int(40);
+    // Ties between channels are common in real data (no history at all): make them common here.
+    return { delivered, engaged: rnd() < 0.3 ? 0 : int(delivered), reachable: rnd() < 0.7 };
+  };
+  return Array.from({ length: n }, () => ({
+    recency_days: int(3) === 0 ? 0 : Math.round(rnd() * 4000) / 10,
+    decayed_frequency: int(3) === 0 ? 0 : Math.round(rnd() ** 3 * 60_000) / 1000,
+    conversions_365d: int(2) === 0 ? 0 : int(12),
+    value_365d: int(2) === 0 ? 0 : Math.round(rnd() * 50_000_000) / 100,
+    tenure_days: int(800),
+    channels: { EMAIL: channel(), SMS: channel(), WHATSAPP: channel() },
+  }));
+}
+
+describe("model rfm-decay-v1 (SQL) against the TypeScript reference", () => {
+  it("risk rises with recency and falls with frequency and purchases", async () => {
+    const [b, late, frequent, buyer] = await sqlModel([base, { ...base, recency_days: 120 }, { ...base, decayed_frequency: 10 }, { ...base, conversions_365d: 5 }]);
+    expect(late!.churn_risk).toBeGreaterThan(b!.churn_risk);
+    expect(frequent!.churn_risk).toBeLessThan(b!.churn_risk);
+    expect(buyer!.churn_risk).toBeLessThan(b!.churn_risk);
+    expect(b!.churn_risk).toBeCloseTo(churnRisk(base), 4);
   });
 
-  it("prefers the reachable channel with the best smoothed engagement, and asks for consent when none is reachable", () => {
-    expect(predict(base).preferred_channel).toBe("WHATSAPP");
-    expect(predict({ ...base, channels: { ...base.channels, WHATSAPP: { ...base.channels.WHATSAPP, reachable: false } } }).preferred_channel).toBe("EMAIL");
-    const none = predict({ ...base, channels: { EMAIL: { ...base.channels.EMAIL, reachable: false }, SMS: { ...base.channels.SMS, reachable: false }, WHATSAPP: { ...base.channels.WHATSAPP, reachable: false } } });
-    expect(none.preferred_channel).toBeNull();
-    expect(none.next_best_action).toBe("request_consent");
+  it("prefers the reachable channel with the best smoothed engagement, and asks for consent when none is reachable", async () => {
+    const off = (c: Features["channels"]["EMAIL"]) => ({ ...c, reachable: false });
+    const [all, noWhatsapp, none] = await sqlModel([
+      base,
+      { ...base, channels: { ...base.channels, WHATSAPP: off(base.channels.WHATSAPP) } },
+      { ...base, channels: { EMAIL: off(base.channels.EMAIL), SMS: off(base.channels.SMS), WHATSAPP: off(base.channels.WHATSAPP) } },
+    ]);
+    expect(all!.preferred_channel).toBe("WHATSAPP");
+    expect(noWhatsapp!.preferred_channel).toBe("EMAIL");
+    expect(none!.preferred_channel).toBeNull();
+    expect(none!.next_best_action).toBe("request_consent");
   });
 
-  it("values the next 12 months as annual spend × (1 − churn risk)", () => {
-    const p = predict(base);
-    expect(p.lifetime_value).toBeCloseTo(50_000 * (1 - churnRisk(base)), 0);
+  it("values the next 12 months as annual spend × (1 − churn risk)", async () => {
+    const [p] = await sqlModel([base]);
+    expect(p!.lifetime_value).toBeCloseTo(50_000 * (1 - churnRisk(base)), 1);
+  });
+
+  it("agrees with the reference on 3,000 random feature vectors (ties, unreachable channels, extremes)", async () => {
+    const fs = randomFeatures(3000, 5);
+    const out = await sqlModel(fs);
+    expect(out).toHaveLength(fs.length);
+    const actions = new Set<string>();
+    const channels = new Set<string | null>();
+    fs.forEach((f, i) => {
+      expectSame(out[i]!, predict(f), `vector ${i}: ${JSON.stringify(f)}`);
+      expect(out[i]!.inputs).toEqual(f);
+      actions.add(out[i]!.next_best_action);
+      channels.add(out[i]!.preferred_channel);
+    });
+    // The vectors reach every branch of the model.
+    expect(actions.size).toBe(6);
+    expect(channels.size).toBe(4);
   });
 });
 
@@ -67,6 +148,17 @@ describe("stored predictions", () => {
     expect(r.prediction.stored).toBe(true);
     expect(r.prediction.churn_risk).toBeGreaterThanOrEqual(0);
     expect(r.prediction.churn_risk).toBeLessThanOrEqual(1);
+  });
+
+  it("every stored prediction is the reference model over its stored inputs", async () => {
+    const rows = await cd.q<PredictionResult & { inputs: Features; lifetime_value: string; preferred_channel: PredictionResult["preferred_channel"] }>(
+      `select contact_id, churn_risk, lifetime_value, engagement_score, preferred_channel::text, next_best_action, inputs
+         from predictions where organization_id = $1`,
+      [ORG_A.id],
+    );
+    expect(rows.length).toBeGreaterThan(100);
+    for (const r of rows) expectSame({ ...r, lifetime_value: Number(r.lifetime_value) }, predict(r.inputs), JSON.stringify(r));
+    expect(new Set(rows.map((r) => r.next_best_action)).size).toBeGreaterThan(2);
   });
 
   it("the organization distribution matches SQL over the stored rows", async () => {

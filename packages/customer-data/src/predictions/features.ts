@@ -1,28 +1,20 @@
 // Model inputs, computed set-wise in SQL from the raw history. One query shape serves two plans:
 // a list of contacts (index lookups per contact: one customer, a small segment, a batch) and a
 // whole set (one scan and hash aggregate per table: the organization or a large segment).
-// The query yields one FeatureRow per contact; toFeatures turns it into the model's input.
-import type { DbHandle, OrgInfo } from "@marketsage/core";
+// inputsQuery rounds them into the model's inputs; predictionsQuery runs the model over them.
+import type { OrgInfo } from "@marketsage/core";
 import { Prisma } from "@marketsage/db";
-import { HALF_LIFE_DAYS, type Features } from "./model.ts";
+import { HALF_LIFE_DAYS, modelQuery } from "./model.ts";
 
 const DAY = 86_400_000;
 
 /** Whose features: these contacts, or every contact of the organization matching `member` (a SQL boolean over `c`). */
 export type FeatureTarget = { ids: string[] } | { member: Prisma.Sql | null };
 
-export interface FeatureRow {
-  id: string;
-  created_at: Date;
-  last_engaged: Date | null;
-  decayed: number;
-  conversions: number;
-  value: number;
-  e_del: number; e_eng: number; s_del: number; s_eng: number; w_del: number; w_eng: number;
-  e_ok: boolean; s_ok: boolean; w_ok: boolean;
-}
-
-/** One FeatureRow per contact of the target, as of `now`. */
+/**
+ * The raw history per contact of the target, as of `now`: id, created_at, last_engaged, decayed,
+ * conversions, value, and delivered / engaged counts and reachability per channel.
+ */
 export function featuresQuery(org: OrgInfo, target: FeatureTarget, now: Date): Prisma.Sql {
   const from = new Date(now.getTime() - 365 * DAY);
   const decay = (col: Prisma.Sql) => Prisma.sql`exp(-(${Math.LN2 / HALF_LIFE_DAYS}::float8) * extract(epoch from (${now}::timestamptz - ${col}))::float8 / 86400.0)`;
@@ -81,26 +73,23 @@ export function featuresQuery(org: OrgInfo, target: FeatureTarget, now: Date): P
      where c.organization_id = ${org.id}::uuid and ${contacts}`;
 }
 
-/** The model's input from a FeatureRow, as of `now` (the same `now` as the query's). */
-export function toFeatures(r: FeatureRow, now: Date): Features {
-  const since = r.last_engaged ?? r.created_at;
-  return {
-    recency_days: Math.max(0, Math.round(((now.getTime() - since.getTime()) / DAY) * 10) / 10),
-    decayed_frequency: Math.round(r.decayed * 1000) / 1000,
-    conversions_365d: r.conversions,
-    value_365d: Math.round(r.value * 100) / 100,
-    tenure_days: Math.max(0, Math.floor((now.getTime() - r.created_at.getTime()) / DAY)),
-    channels: {
-      EMAIL: { delivered: r.e_del, engaged: r.e_eng, reachable: r.e_ok },
-      SMS: { delivered: r.s_del, engaged: r.s_eng, reachable: r.s_ok },
-      WHATSAPP: { delivered: r.w_del, engaged: r.w_eng, reachable: r.w_ok },
-    },
-  };
+/**
+ * The model's inputs (the Features shape, rounded as stored) for the target, as of `now`:
+ * recency to 0.1 day, decayed frequency to 0.001, value to 0.01, whole days of tenure.
+ */
+export function inputsQuery(org: OrgInfo, target: FeatureTarget, now: Date): Prisma.Sql {
+  const days = (col: Prisma.Sql) => Prisma.sql`(extract(epoch from (${now}::timestamptz - ${col}))::float8 / 86400.0)`;
+  return Prisma.sql`
+    select r.id, greatest(0, round((${days(Prisma.sql`coalesce(r.last_engaged, r.created_at)`)} * 10)::numeric) / 10)::float8 as recency_days,
+           (round((r.decayed * 1000)::numeric) / 1000)::float8 as decayed_frequency,
+           r.conversions::float8 as conversions_365d,
+           (round((r.value * 100)::numeric) / 100)::float8 as value_365d,
+           greatest(0, floor(${days(Prisma.sql`r.created_at`)}))::float8 as tenure_days,
+           r.e_del, r.e_eng, r.e_ok, r.s_del, r.s_eng, r.s_ok, r.w_del, r.w_eng, r.w_ok
+      from (${featuresQuery(org, target, now)}) r`;
 }
 
-/** Features for these contacts of the organization, as of `now`. */
-export async function loadFeatures(db: DbHandle, org: OrgInfo, ids: string[], now: Date): Promise<Map<string, Features>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db.$queryRaw<FeatureRow[]>`${featuresQuery(org, { ids }, now)}`;
-  return new Map(rows.map((r) => [r.id, toFeatures(r, now)]));
+/** One prediction row per contact of the target (see modelQuery), as of `now`. */
+export function predictionsQuery(org: OrgInfo, target: FeatureTarget, now: Date): Prisma.Sql {
+  return modelQuery(inputsQuery(org, target, now));
 }

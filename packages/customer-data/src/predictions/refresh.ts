@@ -1,13 +1,14 @@
-// Recompute and store predictions in batches. Two plans for the features, same answers:
+// Recompute and store predictions. The features and the model both run in PostgreSQL, so no
+// contact's history crosses to Node; two plans for the features, same answers:
 // - a few contacts (one customer, a small segment): keyset pages of contacts, features by index
-//   lookups per page;
-// - many (the organization, a large segment): features for the whole set in one statement (one
-//   scan and hash aggregate per history table), read through a cursor a page at a time.
-// The model runs in memory; each page is one upsert.
+//   lookups per page, one insert-select per page;
+// - many (the organization, a large segment): features and predictions for the whole set in one
+//   statement (one scan and hash aggregate per history table) into a temporary table, then
+//   upserted a batch at a time so the caller sees progress.
 import { Prisma } from "@marketsage/db";
 import type { DbHandle, OrgInfo } from "@marketsage/core";
-import { featuresQuery, loadFeatures, toFeatures, type FeatureRow } from "./features.ts";
-import { MODEL_VERSION, predict, type Features } from "./model.ts";
+import { predictionsQuery } from "./features.ts";
+import { MODEL_VERSION } from "./model.ts";
 
 export const REFRESH_BATCH = 10_000;
 /** From this many contacts (and a quarter of the organization) the whole-set plan is used. */
@@ -46,26 +47,23 @@ export async function refreshPredictions(db: DbHandle, org: OrgInfo, member: Pri
   };
 
   if (plan === "setwise") {
-    // One statement computes every contact's features (hash aggregates need memory, not disk);
-    // a cursor hands them over a page at a time while the upserts run in the same transaction.
+    // Hash aggregates over the history need memory, not disk.
     await db.$executeRaw`set local work_mem = '256MB'`;
-    await db.$executeRaw`set local cursor_tuple_fraction = 1`;
-    await db.$executeRaw`declare prediction_features no scroll cursor for ${featuresQuery(org, { member }, now)}`;
-    for (;;) {
-      const page = await db.$queryRaw<FeatureRow[]>`fetch ${Prisma.raw(String(REFRESH_BATCH))} from prediction_features`;
-      if (page.length === 0) break;
-      await done(await store(db, org, now, page.map((r) => [r.id, toFeatures(r, now)])));
-      if (page.length < REFRESH_BATCH) break;
+    const total = await db.$executeRaw`
+      create temporary table refresh_rows on commit drop as
+      select row_number() over () as n, p.* from (${predictionsQuery(org, { member }, now)}) p`;
+    await db.$executeRaw`create index on refresh_rows (n)`;
+    for (let from = 0; from < total; from += REFRESH_BATCH) {
+      await done(await store(db, org, now, Prisma.sql`select * from refresh_rows where n > ${from} and n <= ${from + REFRESH_BATCH}`));
     }
-    await db.$executeRaw`close prediction_features`;
+    await db.$executeRaw`drop table refresh_rows`;
   } else {
     for (let last = NIL; ; ) {
       const page = await db.$queryRaw<Array<{ id: string }>>`
         select c.id::text from contacts c where ${where} and c.id > ${last}::uuid order by c.id limit ${REFRESH_BATCH}`;
       if (page.length === 0) break;
       last = page[page.length - 1]!.id;
-      const features = await loadFeatures(db, org, page.map((r) => r.id), now);
-      await done(await store(db, org, now, [...features]));
+      await done(await store(db, org, now, predictionsQuery(org, { ids: page.map((r) => r.id) }, now)));
       if (page.length < REFRESH_BATCH) break;
     }
   }
@@ -85,18 +83,14 @@ async function choosePlan(db: DbHandle, org: OrgInfo, where: Prisma.Sql): Promis
   return r && r.target >= SETWISE_FROM && r.target * 4 >= r.total ? "setwise" : "by_ids";
 }
 
-/** Predict and upsert one page; the features are stored beside the prediction as its inputs. */
-async function store(db: DbHandle, org: OrgInfo, now: Date, page: Array<[string, Features]>): Promise<number> {
-  if (page.length === 0) return 0;
-  // One JSON document per page: one parameter to parse, instead of seven arrays in literal syntax.
-  const rows = page.map(([contact_id, f]) => ({ contact_id, ...predict(f), inputs: f }));
+/** Upsert prediction rows (the columns of modelQuery); the inputs are stored beside each prediction. */
+async function store(db: DbHandle, org: OrgInfo, now: Date, rows: Prisma.Sql): Promise<number> {
   return db.$executeRaw`
     insert into predictions (id, organization_id, contact_id, model_version, churn_risk, lifetime_value, currency,
                              engagement_score, preferred_channel, next_best_action, inputs, computed_at)
-    select gen_random_uuid(), ${org.id}::uuid, u.contact_id, ${MODEL_VERSION}, u.churn_risk, u.lifetime_value, ${org.reportingCurrency},
+    select gen_random_uuid(), ${org.id}::uuid, u.contact_id::uuid, ${MODEL_VERSION}, u.churn_risk, u.lifetime_value, ${org.reportingCurrency},
            u.engagement_score, u.preferred_channel::"Channel", u.next_best_action, u.inputs, ${now}
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as u(contact_id uuid, churn_risk float8, lifetime_value numeric,
-           engagement_score float8, preferred_channel text, next_best_action text, inputs jsonb)
+      from (${rows}) u
     on conflict (contact_id, model_version) do update set
       churn_risk = excluded.churn_risk, lifetime_value = excluded.lifetime_value, currency = excluded.currency,
       engagement_score = excluded.engagement_score, preferred_channel = excluded.preferred_channel,

@@ -1,8 +1,9 @@
-// Reading predictions: the stored row for the current model version, or computed on the spot.
+// Reading predictions: the stored row for the current model version, or computed on the spot by
+// the same SQL as refresh_predictions (nothing is stored by a read).
 import type { DbHandle, OrgInfo } from "@marketsage/core";
 import type { PredictionOut } from "../schemas.ts";
-import { loadFeatures } from "./features.ts";
-import { ACTION_TEXT, MODEL_VERSION, predict, type Features } from "./model.ts";
+import { predictionsQuery } from "./features.ts";
+import { ACTION_TEXT, MODEL_VERSION } from "./model.ts";
 
 export const riskBucket = (r: number): "low" | "medium" | "high" => (r < 0.3 ? "low" : r < 0.6 ? "medium" : "high");
 
@@ -18,41 +19,31 @@ interface StoredRow {
 }
 
 export async function predictionFor(db: DbHandle, org: OrgInfo, contactId: string, now: Date): Promise<PredictionOut | null> {
-  const rows = await db.$queryRaw<StoredRow[]>`
+  const [stored] = await db.$queryRaw<StoredRow[]>`
     select churn_risk, lifetime_value::text, trim(currency) as currency, engagement_score, preferred_channel::text as preferred_channel,
            next_best_action, inputs, computed_at
       from predictions where contact_id = ${contactId}::uuid and organization_id = ${org.id}::uuid and model_version = ${MODEL_VERSION}`;
-  const r = rows[0];
-  if (r) {
-    return {
-      model_version: MODEL_VERSION,
-      churn_risk: r.churn_risk,
-      risk_bucket: riskBucket(r.churn_risk),
-      lifetime_value: Number(r.lifetime_value),
-      currency: r.currency,
-      engagement_score: r.engagement_score,
-      preferred_channel: r.preferred_channel,
-      next_best_action: r.next_best_action,
-      next_best_action_text: ACTION_TEXT[r.next_best_action] ?? r.next_best_action,
-      inputs: r.inputs,
-      computed_at: r.computed_at.toISOString(),
-      stored: true,
-    };
-  }
-  const f = (await loadFeatures(db, org, [contactId], now)).get(contactId);
-  return f ? fresh(f, org, now) : null;
+  if (stored) return out(stored, true);
+  const [fresh] = await db.$queryRaw<StoredRow[]>`
+    select churn_risk, lifetime_value::text, ${org.reportingCurrency} as currency, engagement_score, preferred_channel,
+           next_best_action, inputs, ${now}::timestamptz as computed_at
+      from (${predictionsQuery(org, { ids: [contactId] }, now)}) p`;
+  return fresh ? out(fresh, false) : null;
 }
 
-function fresh(f: Features, org: OrgInfo, now: Date): PredictionOut {
-  const p = predict(f);
+function out(r: StoredRow, stored: boolean): PredictionOut {
   return {
     model_version: MODEL_VERSION,
-    ...p,
-    risk_bucket: riskBucket(p.churn_risk),
-    currency: org.reportingCurrency,
-    next_best_action_text: ACTION_TEXT[p.next_best_action] ?? p.next_best_action,
-    inputs: f as unknown as Record<string, unknown>,
-    computed_at: now.toISOString(),
-    stored: false,
+    churn_risk: r.churn_risk,
+    risk_bucket: riskBucket(r.churn_risk),
+    lifetime_value: Number(r.lifetime_value),
+    currency: r.currency,
+    engagement_score: r.engagement_score,
+    preferred_channel: r.preferred_channel,
+    next_best_action: r.next_best_action,
+    next_best_action_text: ACTION_TEXT[r.next_best_action] ?? r.next_best_action,
+    inputs: r.inputs,
+    computed_at: r.computed_at.toISOString(),
+    stored,
   };
 }
