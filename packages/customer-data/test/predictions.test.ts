@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { openDb, Prisma } from "@marketsage/db";
 import type { Features, PredictionResult } from "../src/predictions/model.ts";
-import { modelQuery } from "../src/predictions/model.ts";
+import { featuresOf, INPUT_COLUMNS, modelQuery, type InputRow } from "../src/predictions/model.ts";
 import { refreshPredictions } from "../src/predictions/refresh.ts";
 import { churnRisk, predict } from "./reference-model.ts";
 import { ORG_A, useCustomerData } from "./setup.ts";
@@ -28,17 +28,19 @@ async function sqlModel(features: Features[]): Promise<SqlPrediction[]> {
   const rows = features.map((f, i) => ({
     id: i, recency_days: f.recency_days, decayed_frequency: f.decayed_frequency, conversions_365d: f.conversions_365d,
     value_365d: f.value_365d, tenure_days: f.tenure_days,
-    e_del: f.channels.EMAIL.delivered, e_eng: f.channels.EMAIL.engaged, e_ok: f.channels.EMAIL.reachable,
-    s_del: f.channels.SMS.delivered, s_eng: f.channels.SMS.engaged, s_ok: f.channels.SMS.reachable,
-    w_del: f.channels.WHATSAPP.delivered, w_eng: f.channels.WHATSAPP.engaged, w_ok: f.channels.WHATSAPP.reachable,
+    ...Object.fromEntries((["EMAIL", "SMS", "WHATSAPP"] as const).flatMap((ch) => {
+      const p = ch.toLowerCase();
+      return [[`${p}_delivered`, f.channels[ch].delivered], [`${p}_engaged`, f.channels[ch].engaged], [`${p}_reachable`, f.channels[ch].reachable]];
+    })),
   }));
   const db = openDb(cd.url, { max: 1 });
   try {
-    const out = await db.$queryRaw<Array<SqlPrediction & { contact_id: number; lifetime_value: string }>>`
+    const out = await db.$queryRaw<Array<PredictionResult & InputRow & { contact_id: number; lifetime_value: string }>>`
       select * from (${modelQuery(Prisma.sql`select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id int,
-        recency_days float8, decayed_frequency float8, conversions_365d float8, value_365d float8, tenure_days float8,
-        e_del int, e_eng int, e_ok bool, s_del int, s_eng int, s_ok bool, w_del int, w_eng int, w_ok bool)`)}) p order by contact_id`;
-    return out.map((r) => ({ ...r, lifetime_value: Number(r.lifetime_value) }));
+        recency_days float8, decayed_frequency float8, conversions_365d int, value_365d float8, tenure_days int,
+        email_delivered int, email_engaged int, email_reachable bool, sms_delivered int, sms_engaged int, sms_reachable bool,
+        whatsapp_delivered int, whatsapp_engaged int, whatsapp_reachable bool)`)}) p order by contact_id`;
+    return out.map((r) => ({ ...r, lifetime_value: Number(r.lifetime_value), inputs: featuresOf(r) }));
   } finally {
     await db.$disconnect();
   }
@@ -151,13 +153,12 @@ describe("stored predictions", () => {
   });
 
   it("every stored prediction is the reference model over its stored inputs", async () => {
-    const rows = await cd.q<PredictionResult & { inputs: Features; lifetime_value: string; preferred_channel: PredictionResult["preferred_channel"] }>(
-      `select contact_id, churn_risk, lifetime_value, engagement_score, preferred_channel::text, next_best_action, inputs
-         from predictions where organization_id = $1`,
+    const rows = await cd.q<PredictionResult & InputRow & { lifetime_value: string }>(
+      `select * from predictions where organization_id = $1`,
       [ORG_A.id],
     );
     expect(rows.length).toBeGreaterThan(100);
-    for (const r of rows) expectSame({ ...r, lifetime_value: Number(r.lifetime_value) }, predict(r.inputs), JSON.stringify(r));
+    for (const r of rows) expectSame({ ...r, lifetime_value: Number(r.lifetime_value) }, predict(featuresOf(r)), JSON.stringify(r));
     expect(new Set(rows.map((r) => r.next_best_action)).size).toBeGreaterThan(2);
   });
 
@@ -200,22 +201,25 @@ describe("stored predictions", () => {
   it("the whole-set plan and the per-contact plan store identical predictions and inputs", async () => {
     const db = openDb(cd.url, { max: 1 });
     const snapshot = () =>
-      cd.q<{ contact_id: string; row: string }>(
-        `select contact_id::text, concat_ws('|', churn_risk, lifetime_value, engagement_score, preferred_channel, next_best_action, inputs::text) as row
+      cd.q<{ contact_id: string; row: string; conversions_365d: number }>(
+        `select contact_id::text, concat_ws('|', churn_risk, lifetime_value, engagement_score, preferred_channel, next_best_action,
+                  ${INPUT_COLUMNS.join(", ")}) as row, conversions_365d
            from predictions where organization_id = $1 order by contact_id`,
         [ORG_A.id],
       );
     try {
       const setwise = await db.$transaction((tx) => refreshPredictions(tx, ORG_A, null, cd.now, { plan: "setwise" }));
       const a = await snapshot();
-      await cd.q(`update predictions set churn_risk = 0.5, inputs = '{}' where organization_id = $1`, [ORG_A.id]);
+      await cd.q(`update predictions set churn_risk = 0.5, recency_days = -1, email_reachable = not email_reachable where organization_id = $1`, [ORG_A.id]);
       const byIds = await db.$transaction((tx) => refreshPredictions(tx, ORG_A, null, cd.now, { plan: "by_ids" }));
       const b = await snapshot();
       expect(setwise.written).toBe(a.length);
       expect(byIds.written).toBe(a.length);
       expect(b).toEqual(a);
       // Non-trivial: the history moved some inputs away from zero.
-      expect(a.some((r) => !r.row.includes('"conversions_365d": 0'))).toBe(true);
+      expect(a.some((r) => r.conversions_365d > 0)).toBe(true);
+      expect(setwise.plan).toBe("setwise");
+      expect(byIds.plan).toBe("by_ids");
     } finally {
       await db.$disconnect();
     }

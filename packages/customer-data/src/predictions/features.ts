@@ -17,7 +17,7 @@ export type FeatureTarget = { ids: string[] } | { member: Prisma.Sql | null };
  */
 export function featuresQuery(org: OrgInfo, target: FeatureTarget, now: Date): Prisma.Sql {
   const from = new Date(now.getTime() - 365 * DAY);
-  const decay = (col: Prisma.Sql) => Prisma.sql`exp(-(${Math.LN2 / HALF_LIFE_DAYS}::float8) * extract(epoch from (${now}::timestamptz - ${col}))::float8 / 86400.0)`;
+  const decay = (col: Prisma.Sql) => Prisma.sql`exp(-(${Math.LN2 / HALF_LIFE_DAYS}::float8) * date_part('epoch', ${now}::timestamptz - ${col}) / 86400.0)`;
   const byIds = "ids" in target;
   const only = (col: Prisma.Sql) => (byIds ? Prisma.sql`${col} = any(${target.ids}::uuid[]) and` : Prisma.empty);
   const contacts = byIds
@@ -59,7 +59,7 @@ export function featuresQuery(org: OrgInfo, target: FeatureTarget, now: Date): P
        where ${only(Prisma.sql`x.contact_id`)} x.organization_id = ${org.id}::uuid
          and x.occurred_at > ${from} and x.occurred_at <= ${now}
        group by x.contact_id)
-    select c.id::text as id, c.created_at,
+    select c.id, c.created_at,
            greatest(ev.last_engaged, vis.last_visit, conv.last_conv) as last_engaged,
            (coalesce(ev.decayed, 0) + coalesce(vis.decayed, 0) + coalesce(conv.decayed, 0))::float8 as decayed,
            coalesce(conv.conversions, 0) as conversions, coalesce(conv.value, 0)::float8 as value,
@@ -74,18 +74,20 @@ export function featuresQuery(org: OrgInfo, target: FeatureTarget, now: Date): P
 }
 
 /**
- * The model's inputs (the Features shape, rounded as stored) for the target, as of `now`:
+ * The model's inputs (INPUT_COLUMNS, rounded as stored) for the target, as of `now`:
  * recency to 0.1 day, decayed frequency to 0.001, value to 0.01, whole days of tenure.
  */
 export function inputsQuery(org: OrgInfo, target: FeatureTarget, now: Date): Prisma.Sql {
-  const days = (col: Prisma.Sql) => Prisma.sql`(extract(epoch from (${now}::timestamptz - ${col}))::float8 / 86400.0)`;
+  const days = (col: Prisma.Sql) => Prisma.sql`(date_part('epoch', ${now}::timestamptz - ${col}) / 86400.0)`;
   return Prisma.sql`
     select r.id, greatest(0, round((${days(Prisma.sql`coalesce(r.last_engaged, r.created_at)`)} * 10)::numeric) / 10)::float8 as recency_days,
            (round((r.decayed * 1000)::numeric) / 1000)::float8 as decayed_frequency,
-           r.conversions::float8 as conversions_365d,
+           r.conversions as conversions_365d,
            (round((r.value * 100)::numeric) / 100)::float8 as value_365d,
-           greatest(0, floor(${days(Prisma.sql`r.created_at`)}))::float8 as tenure_days,
-           r.e_del, r.e_eng, r.e_ok, r.s_del, r.s_eng, r.s_ok, r.w_del, r.w_eng, r.w_ok
+           greatest(0, floor(${days(Prisma.sql`r.created_at`)}))::int as tenure_days,
+           r.e_del as email_delivered, r.e_eng as email_engaged, r.e_ok as email_reachable,
+           r.s_del as sms_delivered, r.s_eng as sms_engaged, r.s_ok as sms_reachable,
+           r.w_del as whatsapp_delivered, r.w_eng as whatsapp_engaged, r.w_ok as whatsapp_reachable
       from (${featuresQuery(org, target, now)}) r`;
 }
 

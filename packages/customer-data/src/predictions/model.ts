@@ -50,48 +50,67 @@ export const ACTION_TEXT: Record<string, string> = {
   nurture_content: "Keep engaged with useful content.",
 };
 
+/** The inputs as stored beside each prediction (typed columns of `predictions`), in this order. */
+export const INPUT_COLUMNS = [
+  "recency_days", "decayed_frequency", "conversions_365d", "value_365d", "tenure_days",
+  "email_delivered", "email_engaged", "email_reachable",
+  "sms_delivered", "sms_engaged", "sms_reachable",
+  "whatsapp_delivered", "whatsapp_engaged", "whatsapp_reachable",
+] as const;
+export type InputRow = { [K in (typeof INPUT_COLUMNS)[number]]: K extends `${string}_reachable` ? boolean : number | string };
+
+/** The Features object (the shape the tools show as `inputs`) from the stored columns. */
+export function featuresOf(r: InputRow): Features {
+  const n = (v: number | string | boolean) => Number(v);
+  const ch = (p: "email" | "sms" | "whatsapp"): ChannelHistory => ({
+    delivered: n(r[`${p}_delivered`]),
+    engaged: n(r[`${p}_engaged`]),
+    reachable: r[`${p}_reachable`],
+  });
+  return {
+    recency_days: n(r.recency_days),
+    decayed_frequency: n(r.decayed_frequency),
+    conversions_365d: n(r.conversions_365d),
+    value_365d: n(r.value_365d),
+    tenure_days: n(r.tenure_days),
+    channels: { EMAIL: ch("email"), SMS: ch("sms"), WHATSAPP: ch("whatsapp") },
+  };
+}
+
 /**
- * The model over a relation `f` of features with the columns recency_days, decayed_frequency,
- * conversions_365d, value_365d, tenure_days (float8) and e_/s_/w_ del, eng (int), ok (bool) per
- * channel. Yields: contact_id, churn_risk, lifetime_value, engagement_score, preferred_channel,
- * next_best_action, inputs (the Features JSON). Thresholds use the unrounded figures; the stored
- * figures are rounded (4, 2 and 1 decimals).
+ * The model over a relation of inputs with an `id` column and the INPUT_COLUMNS (numbers as
+ * float8 or int, reachability as bool). Yields contact_id, churn_risk, lifetime_value,
+ * engagement_score, preferred_channel, next_best_action and the INPUT_COLUMNS passed through.
+ * Thresholds use the unrounded figures; the stored figures are rounded (4, 2 and 1 decimals).
  */
-export function modelQuery(features: Prisma.Sql): Prisma.Sql {
+export function modelQuery(inputs: Prisma.Sql): Prisma.Sql {
   // Laplace-smoothed engagement rate per reachable channel; −1 when the channel cannot reach.
-  const rate = (p: string) => Prisma.raw(`case when f.${p}_ok then (f.${p}_eng + 1)::float8 / (f.${p}_del + 2) else -1 end`);
+  const rate = (p: string) => Prisma.raw(`case when f.${p}_reachable then (f.${p}_engaged + 1)::float8 / (f.${p}_delivered + 2) else -1 end`);
   return Prisma.sql`
     select f.id as contact_id,
-           round(k.churn::numeric, 4)::float8 as churn_risk,
-           round((f.value_365d * (365.0 / least(365, greatest(30, f.tenure_days))) * (1 - k.churn))::numeric, 2) as lifetime_value,
-           round(k.engagement::numeric, 1)::float8 as engagement_score,
-           ch.preferred as preferred_channel,
-           case when ch.preferred is null then 'request_consent'
-                when k.churn >= 0.6 and f.value_365d > 0 then 'win_back_offer'
-                when k.churn >= 0.6 then 'reactivation_message'
-                when f.conversions_365d = 0 and k.engagement >= 40 then 'conversion_offer'
-                when f.conversions_365d > 0 and k.churn < 0.3 then 'loyalty_reward'
+           round(f.churn::numeric, 4)::float8 as churn_risk,
+           round((f.value_365d * (365.0 / least(365, greatest(30, f.tenure_days))) * (1 - f.churn))::numeric, 2) as lifetime_value,
+           round(f.engagement::numeric, 1)::float8 as engagement_score,
+           -- The best rate wins; ties go to WhatsApp, then SMS, then email (the channels that reach
+           -- African mobile audiences best); none when no channel can reach the customer.
+           case when f.email_reachable and f.re > (case when f.sms_beats_whatsapp then f.rs else f.rw end) + 1e-12 then 'EMAIL'
+                when f.sms_beats_whatsapp then 'SMS'
+                when f.whatsapp_reachable then 'WHATSAPP' end::"Channel" as preferred_channel,
+           case when not (f.email_reachable or f.sms_reachable or f.whatsapp_reachable) then 'request_consent'
+                when f.churn >= 0.6 and f.value_365d > 0 then 'win_back_offer'
+                when f.churn >= 0.6 then 'reactivation_message'
+                when f.conversions_365d = 0 and f.engagement >= 40 then 'conversion_offer'
+                when f.conversions_365d > 0 and f.churn < 0.3 then 'loyalty_reward'
                 else 'nurture_content' end as next_best_action,
-           jsonb_build_object(
-             'recency_days', f.recency_days, 'decayed_frequency', f.decayed_frequency, 'conversions_365d', f.conversions_365d,
-             'value_365d', f.value_365d, 'tenure_days', f.tenure_days,
-             'channels', jsonb_build_object(
-               'EMAIL', jsonb_build_object('delivered', f.e_del, 'engaged', f.e_eng, 'reachable', f.e_ok),
-               'SMS', jsonb_build_object('delivered', f.s_del, 'engaged', f.s_eng, 'reachable', f.s_ok),
-               'WHATSAPP', jsonb_build_object('delivered', f.w_del, 'engaged', f.w_eng, 'reachable', f.w_ok))) as inputs
-      from (${features}) f
-      cross join lateral (
-        select 1 / (1 + exp(-(-1.0 + 1.2 * ln(1 + f.recency_days / 30) - 0.9 * ln(1 + f.decayed_frequency) - 0.6 * ln(1 + f.conversions_365d)))) as churn,
-               -- exp underflows to an error in PostgreSQL, not to 0: past 700 the term is 0 anyway.
-               100 * (1 - exp(-least(f.decayed_frequency / 4, 700))) as engagement
-      ) k
-      -- Preferred channel: the best rate, ties to WhatsApp, then SMS, then email (the channels that
-      -- reach African mobile audiences best); none when no channel can reach the customer.
-      cross join lateral (select ${rate("w")} as w, ${rate("s")} as s, ${rate("e")} as e) r
-      cross join lateral (select f.s_ok and r.s > r.w + 1e-12 as sms_beats_whatsapp) sw
-      cross join lateral (
-        select case when f.e_ok and r.e > (case when sw.sms_beats_whatsapp then r.s else r.w end) + 1e-12 then 'EMAIL'
-                    when sw.sms_beats_whatsapp then 'SMS'
-                    when f.w_ok then 'WHATSAPP' end as preferred
-      ) ch`;
+           ${Prisma.raw(INPUT_COLUMNS.map((c) => `f.${c}`).join(", "))}
+      from (select f.*, f.sms_reachable and f.rs > f.rw + 1e-12 as sms_beats_whatsapp
+              from (select f.*,
+                           1 / (1 + exp(-(-1.0 + 1.2 * ln(1 + f.recency_days / 30) - 0.9 * ln(1 + f.decayed_frequency) - 0.6 * ln(1 + f.conversions_365d)))) as churn,
+                           -- exp underflows to an error in PostgreSQL, not to 0: past 700 the term is 0 anyway.
+                           100 * (1 - exp(-least(f.decayed_frequency / 4, 700))) as engagement,
+                           ${rate("whatsapp")} as rw, ${rate("sms")} as rs, ${rate("email")} as re
+                      from (${inputs}) f
+                      -- OFFSET 0 computes each step once per contact: without it PostgreSQL inlines
+                      -- the churn expression into every place that names it.
+                    offset 0) f) f`;
 }
