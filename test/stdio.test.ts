@@ -40,7 +40,7 @@ describe("stdio server process", () => {
     ];
     const r = await run({ DATABASE_URL: tdb.url, MARKETSAGE_API_KEY: KEY }, msgs, 3);
     const lines = r.stdout.split("\n").filter((l) => l.trim() !== "");
-    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(lines.length, r.stderr).toBeGreaterThanOrEqual(3);
     for (const l of lines) expect(JSON.parse(l)).toMatchObject({ jsonrpc: "2.0" });
     const call = lines.map((l) => JSON.parse(l)).find((m) => m.id === 3);
     expect(call.result.isError).toBeFalsy();

@@ -1,5 +1,6 @@
 // Shapes shared by several customer-data tools (input references and output pieces).
 import { z } from "zod";
+import { DEFAULT_MAX_AGE_SECONDS } from "./segments/membership.ts";
 
 export const ChannelEnum = z.enum(["EMAIL", "SMS", "WHATSAPP"]);
 export const CHANNELS = ChannelEnum.options;
@@ -57,3 +58,15 @@ export const PredictionOut = z.object({
   stored: z.boolean().describe("false: computed now because no stored prediction exists yet (run refresh_predictions)."),
 });
 export type PredictionOut = z.infer<typeof PredictionOut>;
+
+/** Rule segments: how old their stored member list may be before the rules are evaluated again. */
+export const MaxAgeInput = z
+  .number()
+  .int()
+  .min(0)
+  .max(86_400)
+  .default(DEFAULT_MAX_AGE_SECONDS)
+  .describe(
+    `Rule segments keep a member list evaluated from their rules; if it is older than this many seconds the rules are ` +
+      `evaluated again first (0: always, exact as of now; default ${DEFAULT_MAX_AGE_SECONDS}). Static lists are always current.`,
+  );

@@ -1,5 +1,7 @@
-// Used after seeding (pnpm db:seed, the test template, the tour): the same code as refresh_predictions.
+// Used after seeding (pnpm db:seed, the test template, the tour): the same code as refresh_predictions,
+// then every rule segment evaluated into its member list (the same code as a read of a stale one).
 import { openDb } from "@marketsage/db";
+import { evaluateAllRuleSegments } from "../segments/membership.ts";
 import { refreshPredictions, type RefreshResult } from "./refresh.ts";
 
 export async function refreshAllOrganizations(url: string, now: Date, log: (m: string) => void = () => undefined): Promise<RefreshResult[]> {
@@ -12,6 +14,9 @@ export async function refreshAllOrganizations(url: string, now: Date, log: (m: s
       const org = { id: o.id, name: o.name, reportingCurrency: o.reporting_currency, defaultCountry: o.default_country, timeZone: o.time_zone };
       const r = await db.$transaction((tx) => refreshPredictions(tx, org, null, now), { timeout: 30 * 60_000 });
       log(`predictions for ${o.name}: ${r.written} in ${r.seconds} s (${r.contacts_per_second}/s)`);
+      const started = performance.now();
+      const n = await evaluateAllRuleSegments(db, org, now);
+      log(`rule segments for ${o.name}: ${n} evaluated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       out.push(r);
     }
     return out;

@@ -1,11 +1,11 @@
 import { Prisma } from "@marketsage/db";
 import type { DbHandle, OrgInfo } from "@marketsage/core";
-import { segmentFromRow, type LoadedSegment, type SegmentRow } from "../segments/membership.ts";
+import { SEGMENT_COLUMNS, segmentFromRow, type LoadedSegment, type SegmentRow } from "../segments/membership.ts";
 
-/** The saved segments this contact belongs to now (static lists and live rule segments), in one statement. */
+/** The saved segments this contact belongs to now (static lists; rule segments checked live against the rules), in one statement. */
 export async function segmentsOf(db: DbHandle, org: OrgInfo, contactId: string, now: Date) {
   const rows = await db.$queryRaw<SegmentRow[]>`
-    select id::text, name, description, rules, created_at, updated_at from segments where organization_id = ${org.id}::uuid order by name`;
+    select ${SEGMENT_COLUMNS} from segments where organization_id = ${org.id}::uuid order by name`;
   const segments: LoadedSegment[] = [];
   for (const row of rows) {
     try {

@@ -1,6 +1,6 @@
 // Rules → one parameterised SQL boolean over the contact alias `c`. Values only ever travel as
-// bind parameters; the SQL text comes from this file alone. Every condition is wrapped so it is
-// never NULL: a rule and its negation then partition the organization's contacts exactly.
+// bind parameters; the SQL text comes from this file alone. Every condition is never NULL (profile
+// conditions are wrapped in coalesce): a rule and its negation partition the contacts exactly.
 import { Prisma } from "@marketsage/db";
 import type { Condition, Rule } from "./rules.ts";
 
@@ -142,5 +142,9 @@ export function compileRule(rule: Rule, ctx: CompileContext): Prisma.Sql {
   if ("all" in rule) return Prisma.sql`(${Prisma.join(rule.all.map((r) => compileRule(r, ctx)), " and ")})`;
   if ("any" in rule) return Prisma.sql`(${Prisma.join(rule.any.map((r) => compileRule(r, ctx)), " or ")})`;
   if ("not" in rule) return Prisma.sql`(not ${compileRule(rule.not, ctx)})`;
+  // Behaviour and consent conditions are never NULL as compiled (c.id IN a non-null set, EXISTS,
+  // a count, IS [NOT] NULL / IS NOT DISTINCT FROM); left bare, an IN under AND lets PostgreSQL
+  // plan a (parallel) hash semi-join instead of probing a subplan row by row.
+  if ("behavior" in rule) return Prisma.sql`(${condition(rule, ctx)})`;
   return Prisma.sql`coalesce((${condition(rule, ctx)}), false)`;
 }

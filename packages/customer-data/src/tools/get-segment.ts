@@ -5,6 +5,7 @@ import { CONTACT_COLUMNS, summarize, type ContactRow } from "../queries/contacts
 import { growth, segmentFigures } from "../queries/segment-stats.ts";
 import { CustomerSummary } from "../schemas.ts";
 import { loadSegment } from "../segments/membership.ts";
+import { MaxAgeInput } from "../schemas.ts";
 
 const Position = z.object({ t: z.string(), id: z.uuid() });
 
@@ -12,7 +13,8 @@ export const getSegment = defineTool({
   name: "get_segment",
   title: "Segment details",
   description:
-    "One saved segment: how many customers it has now; how many of them can legally be messaged on email, SMS and " +
+    "One saved segment: how many customers it has (a rule segment counts its member list, evaluated from the rules at " +
+    "most max_age_seconds ago: see members_evaluated_at); how many of them can legally be messaged on email, SMS and " +
     "WhatsApp right now (reachability: address present, status ACTIVE, subscribed on that channel); growth over the " +
     "range (default 30d); engagement over the range (of members with a delivered message, the share who opened, " +
     "clicked or replied); and optionally a page of members.",
@@ -24,6 +26,7 @@ export const getSegment = defineTool({
     include_members: z.boolean().default(false).describe("Also return a page of members (newest first)."),
     members_limit: LimitInput(10, 50),
     members_cursor: CursorInput,
+    max_age_seconds: MaxAgeInput,
   }),
   output: z.object({
     id: z.string(),
@@ -31,6 +34,7 @@ export const getSegment = defineTool({
     kind: z.enum(["rules", "static"]),
     description: z.string(),
     rules: z.unknown().nullable(),
+    members_evaluated_at: z.string().nullable().describe("Rule segments: when the rules were evaluated into the member list these figures count; null for static lists."),
     range: ResolvedRange,
     member_count: z.number().int(),
     reachability: z.object({ email: z.number().int(), sms: z.number().int(), whatsapp: z.number().int() }),
@@ -50,7 +54,7 @@ export const getSegment = defineTool({
   handler: async (input, ctx) => {
     const now = ctx.now();
     const range = resolveRange(input.range, now);
-    const seg = await loadSegment(ctx.db, ctx.org, input.id, now);
+    const seg = await loadSegment(ctx.db, ctx.org, input.id, now, input.max_age_seconds);
     const figures = await segmentFigures(ctx.db, ctx.org, seg.member, { range, engagement: { now } });
     const reach = figures.reach;
     const e = figures.engagement!;
@@ -73,6 +77,7 @@ export const getSegment = defineTool({
       kind: seg.kind,
       description: seg.description,
       rules: seg.rule,
+      members_evaluated_at: seg.evaluatedAt?.toISOString() ?? null,
       range: range.json,
       member_count: reach.members,
       reachability: { email: reach.email, sms: reach.sms, whatsapp: reach.whatsapp },

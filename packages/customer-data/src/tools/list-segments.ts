@@ -2,7 +2,8 @@ import { Prisma } from "@marketsage/db";
 import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/core";
 import { z } from "zod";
 import { growth, segmentFigures } from "../queries/segment-stats.ts";
-import { segmentFromRow, type SegmentRow } from "../segments/membership.ts";
+import { DEFAULT_MAX_AGE_SECONDS, resolveSegment, SEGMENT_COLUMNS, type SegmentRow } from "../segments/membership.ts";
+import { MaxAgeInput } from "../schemas.ts";
 
 const Position = z.object({ n: z.string(), id: z.uuid() });
 
@@ -10,12 +11,12 @@ export const listSegments = defineTool({
   name: "list_segments",
   title: "List segments",
   description:
-    "The organization's saved segments, alphabetically: each with its kind (rules evaluated live, or a static list), " +
+    "The organization's saved segments, alphabetically: each with its kind (rules, or a static list), " +
     "what it selects in words, how many customers it has now and its net growth over the range (default 30d). " +
     "Use get_segment for reachability per channel and engagement.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  input: z.object({ range: TimeRangeInput.optional(), limit: LimitInput(20, 50), cursor: CursorInput }),
+  input: z.object({ range: TimeRangeInput.optional(), limit: LimitInput(20, 50), cursor: CursorInput, max_age_seconds: MaxAgeInput }),
   output: z.object({
     range: ResolvedRange,
     segments: z.array(
@@ -27,6 +28,7 @@ export const listSegments = defineTool({
         member_count: z.number().int(),
         net_growth: z.number().int(),
         added: z.number().int(),
+        members_evaluated_at: z.string().nullable().describe("Rule segments: when the rules were last evaluated into the member list; null for static lists."),
         created_at: z.string(),
       }),
     ),
@@ -37,13 +39,13 @@ export const listSegments = defineTool({
     const range = resolveRange(input.range, now);
     const after = decodeCursor(input.cursor, Position);
     const rows = await ctx.db.$queryRaw<SegmentRow[]>`
-      select id::text, name, description, rules, created_at, updated_at from segments
+      select ${SEGMENT_COLUMNS} from segments
        where organization_id = ${ctx.org.id}::uuid ${after ? Prisma.sql`and (name, id) > (${after.n}, ${after.id}::uuid)` : Prisma.empty}
        order by name, id limit ${input.limit + 1}`;
     const page = pageOf(rows, input.limit, (r) => ({ n: r.name, id: r.id }));
     const segments = [];
     for (const row of page.items) {
-      const seg = segmentFromRow(row, ctx.org, now);
+      const seg = await resolveSegment(ctx.db, ctx.org, row, now, input.max_age_seconds);
       const figures = await segmentFigures(ctx.db, ctx.org, seg.member, { range });
       const reach = figures.reach;
       const g = await growth(ctx.db, ctx.org, seg, range, figures.byCreatedAt!);
@@ -55,6 +57,7 @@ export const listSegments = defineTool({
         member_count: reach.members,
         net_growth: g.net,
         added: g.added,
+        members_evaluated_at: seg.evaluatedAt?.toISOString() ?? null,
         created_at: row.created_at.toISOString(),
       });
     }
