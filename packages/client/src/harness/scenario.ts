@@ -15,9 +15,11 @@ export async function runScenario(client: MarketSageClient, ctx: BuilderContext,
 
   checks.push(
     await check("scenario", "find a customer, then their segment", async () => {
-      // Candidates straight from the demo data; the first whose profile shows a segment carries the story.
+      // Candidates straight from the demo data (static lists: a rule segment's stored members may
+      // lag its rules by max_age_seconds); the first whose profile shows a segment carries the story.
       const candidates = await ctx.q<{ id: string; name: string }>(
         `select c.id::text as id, concat_ws(' ', c.first_name, c.last_name) as name from contacts c join segment_members m on m.contact_id = c.id and m.removed_at is null
+          join segments s on s.id = m.segment_id and s.rules is null
           where c.organization_id = $1::uuid and c.status = 'ACTIVE' and c.first_name is not null and c.last_name is not null
           order by c.created_at, c.id limit 5`,
         [ctx.orgId],

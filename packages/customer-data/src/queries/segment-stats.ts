@@ -27,6 +27,9 @@ export interface SegmentFigures {
   sampleIds: string[];
 }
 
+/** Whose figures: a segment's stored member list, or the contacts matching a live rule (SQL over `c`). */
+export type MemberSource = { segmentId: string } | { member: Prisma.Sql };
+
 export interface FigureOptions {
   /** Sign-up counts (and engagement) over this range. */
   range?: Range;
@@ -38,15 +41,16 @@ export interface FigureOptions {
 
 /**
  * Size, reachability, sign-up counts over the range and (optionally) engagement over the range,
- * in one statement: the membership condition is evaluated once, into a materialized set.
+ * in one statement: the members are read (or the rule evaluated) once, into a materialized set.
  *
  * Engagement for a range that ends now (the usual "last N days") reads each member's latest
- * delivery and engagement (contacts.last_delivered_at / last_engaged_at, kept by a trigger):
+ * delivery and engagement (contacts.last_delivered_at / last_engaged_at, kept by a trigger, and
+ * copied onto member rows):
  * with no event at or after the range's end, "delivered in the range" is exactly "latest delivery
  * in the range". Should any member have such an event, or the range end before now, the events
  * themselves are aggregated.
  */
-export async function segmentFigures(db: DbHandle, org: OrgInfo, member: Prisma.Sql, opts: FigureOptions): Promise<SegmentFigures> {
+export async function segmentFigures(db: DbHandle, org: OrgInfo, source: MemberSource, opts: FigureOptions): Promise<SegmentFigures> {
   const range = opts.range ?? null;
   const withEngagement = opts.engagement !== undefined;
   const now = opts.engagement?.now;
@@ -61,6 +65,17 @@ export async function segmentFigures(db: DbHandle, org: OrgInfo, member: Prisma.
                   and e.occurred_at >= ${from} and e.occurred_at < ${to} and e.contact_id is not null
                 group by e.contact_id) ev
          join m on m.id = ev.contact_id)`;
+  // The members with what the figures read: a stored member list's own rows (state kept by
+  // triggers), or the contacts matching a live rule.
+  const members =
+    "segmentId" in source
+      ? Prisma.sql`select m.contact_id as id, m.contact_created_at as created_at, m.last_delivered_at, m.last_engaged_at,
+                          (m.reach & 1) <> 0 as e_ok, (m.reach & 2) <> 0 as s_ok, (m.reach & 4) <> 0 as w_ok
+                     from segment_members m
+                    where m.segment_id = ${source.segmentId}::uuid and m.organization_id = ${org.id}::uuid and m.removed_at is null`
+      : Prisma.sql`select c.id, c.created_at, c.last_delivered_at, c.last_engaged_at,
+                          (${REACH.email}) as e_ok, (${REACH.sms}) as s_ok, (${REACH.whatsapp}) as w_ok
+                     from contacts c where c.organization_id = ${org.id}::uuid and ${source.member}`;
   const inRange = (col: Prisma.Sql) => Prisma.sql`(${col} >= ${from} and ${col} < ${to})`;
   const eng = !withEngagement || !range
     ? Prisma.sql`(select null::int as messaged, null::int as engaged, 0 as beyond)`
@@ -76,10 +91,7 @@ export async function segmentFigures(db: DbHandle, org: OrgInfo, member: Prisma.
     : Prisma.sql`null::text[]`;
   type Row = Reach & { s: number; e: number; a: number; messaged: number | null; engaged: number | null; beyond: number; sample_ids: string[] | null };
   const statement = (engagement: Prisma.Sql) => db.$queryRaw<Row[]>`
-    with m as materialized (
-      select c.id, c.created_at, c.last_delivered_at, c.last_engaged_at,
-             (${REACH.email}) as e_ok, (${REACH.sms}) as s_ok, (${REACH.whatsapp}) as w_ok
-        from contacts c where c.organization_id = ${org.id}::uuid and ${member})
+    with m as materialized (${members})
     select f.*, g.messaged, g.engaged, g.beyond, ${sample} as sample_ids
       from (select count(*)::int as members,
                    count(*) filter (where e_ok)::int as email, count(*) filter (where s_ok)::int as sms, count(*) filter (where w_ok)::int as whatsapp,

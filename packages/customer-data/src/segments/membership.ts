@@ -8,6 +8,7 @@ import { NotFoundError, UserError, type DbHandle, type OrgInfo } from "@marketsa
 import { compileRule } from "./compile.ts";
 import { describeRule } from "./describe.ts";
 import { parseRule, type Rule } from "./rules.ts";
+import type { MemberSource } from "../queries/segment-stats.ts";
 
 /** How old a rule segment's stored membership may be before a read evaluates the rules again. */
 export const DEFAULT_MAX_AGE_SECONDS = 300;
@@ -30,6 +31,8 @@ export interface LoadedSegment {
   rule: Rule | null;
   /** SQL boolean over contacts `c`: is c a member. */
   member: Prisma.Sql;
+  /** Where segment figures read the members: the stored list, or (live rules) `member`. */
+  source: MemberSource;
   description: string;
   /** Rule segments: when `member` (the stored membership) was evaluated; null for static lists and live rules. */
   evaluatedAt: Date | null;
@@ -44,7 +47,15 @@ const stored = (segmentId: string) =>
  */
 export function segmentFromRow(row: SegmentRow, org: OrgInfo, now: Date, plan: "set" | "one" = "set"): LoadedSegment {
   if (row.rules === null || row.rules === undefined) {
-    return { row, kind: "static", rule: null, member: stored(row.id), description: row.description ?? "A static list of contacts.", evaluatedAt: null };
+    return {
+      row,
+      kind: "static",
+      rule: null,
+      member: stored(row.id),
+      source: { segmentId: row.id },
+      description: row.description ?? "A static list of contacts.",
+      evaluatedAt: null,
+    };
   }
   let rule: Rule;
   try {
@@ -52,14 +63,8 @@ export function segmentFromRow(row: SegmentRow, org: OrgInfo, now: Date, plan: "
   } catch (e) {
     throw new UserError(`Segment "${row.name}" has stored rules that are no longer valid (${(e as Error).message}). Re-save it with valid rules.`);
   }
-  return {
-    row,
-    kind: "rules",
-    rule,
-    member: compileRule(rule, { orgId: org.id, currency: org.reportingCurrency, now, plan }),
-    description: describeRule(rule),
-    evaluatedAt: null,
-  };
+  const member = compileRule(rule, { orgId: org.id, currency: org.reportingCurrency, now, plan });
+  return { row, kind: "rules", rule, member, source: { member }, description: describeRule(rule), evaluatedAt: null };
 }
 
 export interface Evaluation {
@@ -79,17 +84,21 @@ export async function evaluateMembers(db: DbHandle, org: OrgInfo, seg: LoadedSeg
   const id = seg.row.id;
   const [r] = await db.$queryRaw<Array<Evaluation>>`
     with target as materialized (
-           select c.id from contacts c where c.organization_id = ${org.id}::uuid and ${seg.member}),
+           select c.id, c.created_at, c.last_delivered_at, c.last_engaged_at,
+                  marketsage_reach(c.status, c.email, c.phone, c.consent_email, c.consent_sms, c.consent_whatsapp) as reach
+             from contacts c where c.organization_id = ${org.id}::uuid and ${seg.member}),
          gone as (
            update segment_members m set removed_at = ${now}
             where m.segment_id = ${id}::uuid and m.removed_at is null
               and not exists (select 1 from target t where t.id = m.contact_id)
            returning 1),
          came as (
-           insert into segment_members (segment_id, contact_id, organization_id, added_at)
-           select ${id}::uuid, t.id, ${org.id}::uuid, ${now} from target t
+           insert into segment_members (segment_id, contact_id, organization_id, added_at, contact_created_at, reach, last_delivered_at, last_engaged_at)
+           select ${id}::uuid, t.id, ${org.id}::uuid, ${now}, t.created_at, t.reach, t.last_delivered_at, t.last_engaged_at from target t
             where not exists (select 1 from segment_members m where m.segment_id = ${id}::uuid and m.contact_id = t.id and m.removed_at is null)
-           on conflict (segment_id, contact_id) do update set added_at = excluded.added_at, removed_at = null
+           on conflict (segment_id, contact_id) do update set added_at = excluded.added_at, removed_at = null,
+             contact_created_at = excluded.contact_created_at, reach = excluded.reach,
+             last_delivered_at = excluded.last_delivered_at, last_engaged_at = excluded.last_engaged_at
            returning 1),
          stamp as (update segments set members_evaluated_at = ${now} where id = ${id}::uuid and organization_id = ${org.id}::uuid returning 1)
     select (select count(*) from target)::int as members, (select count(*) from came)::int as added,
@@ -111,7 +120,7 @@ export async function resolveSegment(db: DbHandle, org: OrgInfo, row: SegmentRow
     await evaluateMembers(db, org, live, now);
     at = now;
   }
-  return { ...live, member: stored(row.id), evaluatedAt: at };
+  return { ...live, member: stored(row.id), source: { segmentId: row.id }, evaluatedAt: at };
 }
 
 export async function loadSegment(db: DbHandle, org: OrgInfo, id: string, now: Date, maxAgeSeconds = DEFAULT_MAX_AGE_SECONDS): Promise<LoadedSegment> {

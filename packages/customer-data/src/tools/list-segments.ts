@@ -46,7 +46,7 @@ export const listSegments = defineTool({
     const segments = [];
     for (const row of page.items) {
       const seg = await resolveSegment(ctx.db, ctx.org, row, now, input.max_age_seconds);
-      const figures = await segmentFigures(ctx.db, ctx.org, seg.member, { range });
+      const figures = await segmentFigures(ctx.db, ctx.org, seg.source, { range });
       const reach = figures.reach;
       const g = await growth(ctx.db, ctx.org, seg, range, figures.byCreatedAt!);
       segments.push({

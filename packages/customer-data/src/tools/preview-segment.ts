@@ -36,7 +36,7 @@ export const previewSegment = defineTool({
     const member = compileRule(rule, { orgId: ctx.org.id, currency: ctx.org.reportingCurrency, now });
     // One statement evaluates the rule once for the count, the reach and the sample's ids.
     const [figures, total] = await Promise.all([
-      segmentFigures(ctx.db, ctx.org, member, { sample: input.sample_size }),
+      segmentFigures(ctx.db, ctx.org, { member }, { sample: input.sample_size }),
       ctx.db.$queryRaw<Array<{ n: number }>>`select count(*)::int as n from contacts c where c.organization_id = ${ctx.org.id}::uuid`,
     ]);
     const reach = figures.reach;

@@ -122,6 +122,9 @@ export class Loader {
         // Sessions in UTC so timestamptz text round-trips exactly; generous memory for index builds.
         await c.query("SET TIME ZONE 'UTC'");
         await c.query("SET maintenance_work_mem = '256MB'");
+        // Row triggers that copy contact state into segment_members skip this session; run.ts
+        // rebuilds that state in one statement at the end (marketsage_rebuild_member_state).
+        await c.query("SET marketsage.bulk_load = 'on'");
         clients.push(c);
       }
     } catch (e) {

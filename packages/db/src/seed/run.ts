@@ -70,6 +70,8 @@ export async function seedDatabase(databaseUrl: string, opts: SeedOptions): Prom
     await loadAlerts(ctx);
     log("contacts' latest delivery and engagement…");
     await loader.admin.query(`SELECT marketsage_rebuild_engagement_state(NULL)`);
+    log("segment members' contact state…");
+    await loader.admin.query(`SELECT marketsage_rebuild_member_state(NULL)`);
 
     log(`recreating ${dropped.length} indexes…`);
     const ti = performance.now();
