@@ -115,7 +115,7 @@ export async function resolveSegment(db: DbHandle, org: OrgInfo, row: SegmentRow
   const live = segmentFromRow(row, org, now);
   if (live.kind === "static") return live;
   let at = row.members_evaluated_at;
-  const stale = at === null || at < row.updated_at || now.getTime() - at.getTime() > maxAgeSeconds * 1000;
+  const stale = maxAgeSeconds === 0 || at === null || at < row.updated_at || now.getTime() - at.getTime() > maxAgeSeconds * 1000;
   if (stale) {
     await evaluateMembers(db, org, live, now);
     at = now;
