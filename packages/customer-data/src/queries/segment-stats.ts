@@ -123,22 +123,44 @@ export interface Growth {
   basis: "membership_history" | "contact_created_at";
 }
 
-/** Growth over the range: static lists from their membership history, rule segments from `byCreatedAt` (segmentFigures). */
+/** Membership counts over a range: start, end, added and (static lists) removed. */
+export interface RangeCounts {
+  s: number;
+  e: number;
+  a: number;
+  r: number | null;
+}
+
+/** Growth from range counts: static lists from their membership history, rule segments from sign-up dates. */
+export function growthOf(kind: LoadedSegment["kind"], c: RangeCounts): Growth {
+  return {
+    start_count: c.s,
+    end_count: c.e,
+    added: c.a,
+    removed: kind === "static" ? c.r : null,
+    net: c.e - c.s,
+    growth_rate: c.s ? round(c.e / c.s - 1) : null,
+    basis: kind === "static" ? "membership_history" : "contact_created_at",
+  };
+}
+
+/** Static lists: counts over the range from added_at / removed_at, in SQL (column prefix `m.`). */
+export const historyCounts = (range: Range) => Prisma.sql`
+  count(*) filter (where m.added_at < ${range.from} and (m.removed_at is null or m.removed_at >= ${range.from}))::int as s,
+  count(*) filter (where m.added_at < ${range.to} and (m.removed_at is null or m.removed_at >= ${range.to}))::int as e,
+  count(*) filter (where m.added_at >= ${range.from} and m.added_at < ${range.to})::int as a,
+  count(*) filter (where m.removed_at >= ${range.from} and m.removed_at < ${range.to})::int as r`;
+
+/**
+ * Growth over the range: static lists from their membership history; rule segments from
+ * `byCreatedAt` (segmentFigures): today's members by sign-up date, since leaving a rule segment
+ * is only recorded from its first evaluation on.
+ */
 export async function growth(db: DbHandle, org: OrgInfo, seg: LoadedSegment, range: Range, byCreatedAt: { s: number; e: number; a: number }): Promise<Growth> {
-  if (seg.kind === "static") {
-    const r = (
-      await db.$queryRaw<Array<{ s: number; e: number; a: number; r: number }>>`
-        select count(*) filter (where m.added_at < ${range.from} and (m.removed_at is null or m.removed_at >= ${range.from}))::int as s,
-               count(*) filter (where m.added_at < ${range.to} and (m.removed_at is null or m.removed_at >= ${range.to}))::int as e,
-               count(*) filter (where m.added_at >= ${range.from} and m.added_at < ${range.to})::int as a,
-               count(*) filter (where m.removed_at >= ${range.from} and m.removed_at < ${range.to})::int as r
-          from segment_members m where m.segment_id = ${seg.row.id}::uuid and m.organization_id = ${org.id}::uuid`
-    )[0]!;
-    return { start_count: r.s, end_count: r.e, added: r.a, removed: r.r, net: r.e - r.s, growth_rate: r.s ? round(r.e / r.s - 1) : null, basis: "membership_history" };
-  }
-  // Rule segments are evaluated live; their history is that of today's members by sign-up date.
-  const r = byCreatedAt;
-  return { start_count: r.s, end_count: r.e, added: r.a, removed: null, net: r.e - r.s, growth_rate: r.s ? round(r.e / r.s - 1) : null, basis: "contact_created_at" };
+  if (seg.kind !== "static") return growthOf(seg.kind, { ...byCreatedAt, r: null });
+  const [r] = await db.$queryRaw<RangeCounts[]>`
+    select ${historyCounts(range)} from segment_members m where m.segment_id = ${seg.row.id}::uuid and m.organization_id = ${org.id}::uuid`;
+  return growthOf(seg.kind, r!);
 }
 
 export interface Engagement {

@@ -82,20 +82,29 @@ export interface Evaluation {
 export async function evaluateMembers(db: DbHandle, org: OrgInfo, seg: LoadedSegment, now: Date): Promise<Evaluation> {
   if (seg.kind !== "rules") throw new Error("only rule segments are evaluated");
   const id = seg.row.id;
+  // The diff is a FULL JOIN of the matching contacts and the current members: PostgreSQL runs a
+  // full join only as a hash or merge join, so a stale estimate of the member rows (a list that
+  // was empty at the last ANALYZE) cannot turn it into a nested loop over two large sets. The
+  // removals then address member rows by primary key (= any of an id array).
   const [r] = await db.$queryRaw<Array<Evaluation>>`
     with target as materialized (
            select c.id, c.created_at, c.last_delivered_at, c.last_engaged_at,
                   marketsage_reach(c.status, c.email, c.phone, c.consent_email, c.consent_sms, c.consent_whatsapp) as reach
              from contacts c where c.organization_id = ${org.id}::uuid and ${seg.member}),
+         cur as materialized (
+           select m.contact_id from segment_members m where m.segment_id = ${id}::uuid and m.removed_at is null),
+         diff as materialized (
+           select t.*, cur.contact_id as member_id from target t full join cur on cur.contact_id = t.id
+            where t.id is null or cur.contact_id is null),
          gone as (
            update segment_members m set removed_at = ${now}
             where m.segment_id = ${id}::uuid and m.removed_at is null
-              and not exists (select 1 from target t where t.id = m.contact_id)
+              and m.contact_id = any(array(select member_id from diff where id is null))
            returning 1),
          came as (
            insert into segment_members (segment_id, contact_id, organization_id, added_at, contact_created_at, reach, last_delivered_at, last_engaged_at)
-           select ${id}::uuid, t.id, ${org.id}::uuid, ${now}, t.created_at, t.reach, t.last_delivered_at, t.last_engaged_at from target t
-            where not exists (select 1 from segment_members m where m.segment_id = ${id}::uuid and m.contact_id = t.id and m.removed_at is null)
+           select ${id}::uuid, d.id, ${org.id}::uuid, ${now}, d.created_at, d.reach, d.last_delivered_at, d.last_engaged_at
+             from diff d where d.member_id is null
            on conflict (segment_id, contact_id) do update set added_at = excluded.added_at, removed_at = null,
              contact_created_at = excluded.contact_created_at, reach = excluded.reach,
              last_delivered_at = excluded.last_delivered_at, last_engaged_at = excluded.last_engaged_at

@@ -1,7 +1,7 @@
 import { Prisma } from "@marketsage/db";
 import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/core";
 import { z } from "zod";
-import { growth, segmentFigures } from "../queries/segment-stats.ts";
+import { growthOf, historyCounts, type RangeCounts } from "../queries/segment-stats.ts";
 import { DEFAULT_MAX_AGE_SECONDS, resolveSegment, SEGMENT_COLUMNS, type SegmentRow } from "../segments/membership.ts";
 import { MaxAgeInput } from "../schemas.ts";
 
@@ -43,18 +43,35 @@ export const listSegments = defineTool({
        where organization_id = ${ctx.org.id}::uuid ${after ? Prisma.sql`and (name, id) > (${after.n}, ${after.id}::uuid)` : Prisma.empty}
        order by name, id limit ${input.limit + 1}`;
     const page = pageOf(rows, input.limit, (r) => ({ n: r.name, id: r.id }));
+    const loaded = [];
+    for (const row of page.items) loaded.push(await resolveSegment(ctx.db, ctx.org, row, now, input.max_age_seconds));
+    // Every segment on the page reads its stored member list: one pass over their member rows.
+    type Counts = RangeCounts & { id: string; members: number; cs: number; ce: number; ca: number };
+    const counts = new Map(
+      (loaded.length
+        ? await ctx.db.$queryRaw<Counts[]>`
+            select m.segment_id::text as id, count(*) filter (where m.removed_at is null)::int as members, ${historyCounts(range)},
+                   count(*) filter (where m.removed_at is null and m.contact_created_at < ${range.from})::int as cs,
+                   count(*) filter (where m.removed_at is null and m.contact_created_at < ${range.to})::int as ce,
+                   count(*) filter (where m.removed_at is null and m.contact_created_at >= ${range.from} and m.contact_created_at < ${range.to})::int as ca
+              from segment_members m
+             where m.organization_id = ${ctx.org.id}::uuid and m.segment_id = any(${loaded.map((s) => s.row.id)}::uuid[])
+             group by m.segment_id`
+        : []
+      ).map((c) => [c.id, c]),
+    );
+    const none: Counts = { id: "", members: 0, s: 0, e: 0, a: 0, r: 0, cs: 0, ce: 0, ca: 0 };
     const segments = [];
-    for (const row of page.items) {
-      const seg = await resolveSegment(ctx.db, ctx.org, row, now, input.max_age_seconds);
-      const figures = await segmentFigures(ctx.db, ctx.org, seg.source, { range });
-      const reach = figures.reach;
-      const g = await growth(ctx.db, ctx.org, seg, range, figures.byCreatedAt!);
+    for (const seg of loaded) {
+      const row = seg.row;
+      const c = counts.get(row.id) ?? none;
+      const g = growthOf(seg.kind, seg.kind === "static" ? c : { s: c.cs, e: c.ce, a: c.ca, r: null });
       segments.push({
         id: row.id,
         name: row.name,
         kind: seg.kind,
         description: seg.description,
-        member_count: reach.members,
+        member_count: c.members,
         net_growth: g.net,
         added: g.added,
         members_evaluated_at: seg.evaluatedAt?.toISOString() ?? null,
