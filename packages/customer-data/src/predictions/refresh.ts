@@ -62,6 +62,11 @@ export async function refreshPredictions(db: DbHandle, org: OrgInfo, member: Pri
     await db.$executeRaw`set local work_mem = '256MB'`;
     const total = await db.$executeRaw`create temporary table refresh_rows on commit drop as ${rows({ member })}`;
     await progress(0, total, `features and predictions computed for ${total} customers`);
+    // The joins below pair a million rows with a million rows: hash joins only. Statistics on
+    // predictions may be stale (empty at the last ANALYZE, before a first refresh), and a nested
+    // loop chosen on them rescans a growing table per row (measured: minutes, not seconds).
+    await db.$executeRaw`analyze refresh_rows`;
+    await db.$executeRaw`set local enable_nestloop = off`;
     written += await db.$executeRaw`
       update predictions t set ${SET_FROM_R} from refresh_rows r
        where t.contact_id = r.contact_id and t.model_version = ${MODEL_VERSION} and t.organization_id = ${org.id}::uuid`;
