@@ -100,6 +100,11 @@ export async function benchCustomerData(runtime: Runtime, url: string, apiKey: s
     ms: await time(Math.min(n, 10), () => call("get_segment", { id: ruleSeg.id, max_age_seconds: 0 })),
     note: "rules evaluated into the list every call",
   });
+  out.push({
+    name: "list_segments (every rule segment evaluated)",
+    ms: await time(Math.min(n, 3), () => call("list_segments", { limit: 50, max_age_seconds: 0 })),
+    note: "max_age_seconds 0",
+  });
   const largest = (
     await sql(
       `select s.id::text from segments s where s.organization_id = $1 and s.rules is not null
