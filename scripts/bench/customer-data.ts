@@ -90,16 +90,17 @@ export async function benchCustomerData(runtime: Runtime, url: string, apiKey: s
   // call here evaluates it if the seed's evaluation is older than that), or evaluate the rules on
   // every call with max_age_seconds 0.
   await call("get_segment", { id: ruleSeg.id, max_age_seconds: 0 });
+  const evaluated = async (name: string, id: string, runs: number): Promise<Sample> => ({
+    name,
+    ms: await time(Math.min(n, runs), () => call("get_segment", { id, max_age_seconds: 0 })),
+    note: "rules evaluated into the list every call",
+  });
   out.push({
     name: "get_segment (rules, stored list)",
     ms: await time(Math.min(n, 30), () => call("get_segment", { id: ruleSeg.id, max_age_seconds: 3600 })),
     note: "size, reach, growth, engagement",
   });
-  out.push({
-    name: "get_segment (rules, max_age_seconds 0)",
-    ms: await time(Math.min(n, 10), () => call("get_segment", { id: ruleSeg.id, max_age_seconds: 0 })),
-    note: "rules evaluated into the list every call",
-  });
+  out.push(await evaluated("get_segment (rules, max_age_seconds 0)", ruleSeg.id, 10));
   out.push({
     name: "list_segments (every rule segment evaluated)",
     ms: await time(Math.min(n, 3), () => call("list_segments", { limit: 50, max_age_seconds: 0 })),
@@ -112,13 +113,7 @@ export async function benchCustomerData(runtime: Runtime, url: string, apiKey: s
       [orgId],
     )
   ).rows[0] as { id: string } | undefined;
-  if (largest) {
-    out.push({
-      name: "get_segment (largest rule segment, max_age_seconds 0)",
-      ms: await time(Math.min(n, 5), () => call("get_segment", { id: largest.id, max_age_seconds: 0 })),
-      note: "rules evaluated into the list every call",
-    });
-  }
+  if (largest) out.push(await evaluated("get_segment (largest rule segment, max_age_seconds 0)", largest.id, 5));
   out.push({
     name: "list_segments (all, stored lists)",
     ms: await time(Math.min(n, 10), () => call("list_segments", { limit: 50, max_age_seconds: 3600 })),

@@ -4,6 +4,7 @@
 // inputsQuery rounds them into the model's inputs; predictionsQuery runs the model over them.
 import type { OrgInfo } from "@marketsage/core";
 import { Prisma } from "@marketsage/db";
+import { REACH_BITS, reachFlags } from "../queries/contacts.ts";
 import { HALF_LIFE_DAYS, modelQuery } from "./model.ts";
 
 const DAY = 86_400_000;
@@ -26,9 +27,6 @@ export function featuresQuery(org: OrgInfo, target: FeatureTarget, now: Date): P
       ? target.member
       : Prisma.sql`true`;
   const engaged = Prisma.sql`e.type in ('OPENED','CLICKED','REPLIED')`;
-  const reachable = (channel: "EMAIL" | "SMS" | "WHATSAPP") =>
-    Prisma.sql`coalesce(c.status = 'ACTIVE' and ${channel === "EMAIL" ? Prisma.sql`c.email` : Prisma.sql`c.phone`} is not null
-                        and c.${Prisma.raw(`consent_${channel.toLowerCase()}`)} = 'SUBSCRIBED', false)`;
   return Prisma.sql`
     with ev as (
       select e.contact_id,
@@ -65,7 +63,7 @@ export function featuresQuery(org: OrgInfo, target: FeatureTarget, now: Date): P
            coalesce(conv.conversions, 0) as conversions, coalesce(conv.value, 0)::float8 as value,
            coalesce(ev.e_del, 0) as e_del, coalesce(ev.e_eng, 0) as e_eng, coalesce(ev.s_del, 0) as s_del,
            coalesce(ev.s_eng, 0) as s_eng, coalesce(ev.w_del, 0) as w_del, coalesce(ev.w_eng, 0) as w_eng,
-           ${reachable("EMAIL")} as e_ok, ${reachable("SMS")} as s_ok, ${reachable("WHATSAPP")} as w_ok
+           ${reachFlags(REACH_BITS)}
       from contacts c
       left join ev on ev.contact_id = c.id
       left join vis on vis.contact_id = c.id

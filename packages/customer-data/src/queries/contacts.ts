@@ -54,3 +54,13 @@ export async function findContact(db: DbHandle, org: OrgInfo, ref: CustomerRefIn
   if (!rows[0]) throw new NotFoundError(ref.id ? `Customer ${ref.id}` : ref.email ? `A customer with that email` : `A customer with that phone`);
   return rows[0];
 }
+
+/**
+ * Reachable now, as bits (1 email, 2 SMS, 4 WhatsApp: address present, ACTIVE, subscribed), for the
+ * contact alias `c`: the database's marketsage_reach, the same function the member-state triggers use.
+ */
+export const REACH_BITS = Prisma.sql`marketsage_reach(c.status, c.email, c.phone, c.consent_email, c.consent_sms, c.consent_whatsapp)`;
+
+/** `e_ok, s_ok, w_ok` booleans from a reach-bits expression. */
+export const reachFlags = (bits: Prisma.Sql) =>
+  Prisma.sql`((${bits}) & 1) <> 0 as e_ok, ((${bits}) & 2) <> 0 as s_ok, ((${bits}) & 4) <> 0 as w_ok`;

@@ -3,6 +3,7 @@
 import { Prisma } from "@marketsage/db";
 import type { DbHandle, OrgInfo, Range } from "@marketsage/core";
 import type { LoadedSegment } from "../segments/membership.ts";
+import { REACH_BITS, reachFlags } from "./contacts.ts";
 
 export interface Reach {
   members: number;
@@ -11,11 +12,6 @@ export interface Reach {
   whatsapp: number;
 }
 
-const REACH = {
-  email: Prisma.sql`c.status = 'ACTIVE' and c.email is not null and c.consent_email = 'SUBSCRIBED'`,
-  sms: Prisma.sql`c.status = 'ACTIVE' and c.phone is not null and c.consent_sms = 'SUBSCRIBED'`,
-  whatsapp: Prisma.sql`c.status = 'ACTIVE' and c.phone is not null and c.consent_whatsapp = 'SUBSCRIBED'`,
-};
 
 
 export interface SegmentFigures {
@@ -70,11 +66,10 @@ export async function segmentFigures(db: DbHandle, org: OrgInfo, source: MemberS
   const members =
     "segmentId" in source
       ? Prisma.sql`select m.contact_id as id, m.contact_created_at as created_at, m.last_delivered_at, m.last_engaged_at,
-                          (m.reach & 1) <> 0 as e_ok, (m.reach & 2) <> 0 as s_ok, (m.reach & 4) <> 0 as w_ok
+                          ${reachFlags(Prisma.sql`m.reach`)}
                      from segment_members m
                     where m.segment_id = ${source.segmentId}::uuid and m.organization_id = ${org.id}::uuid and m.removed_at is null`
-      : Prisma.sql`select c.id, c.created_at, c.last_delivered_at, c.last_engaged_at,
-                          (${REACH.email}) as e_ok, (${REACH.sms}) as s_ok, (${REACH.whatsapp}) as w_ok
+      : Prisma.sql`select c.id, c.created_at, c.last_delivered_at, c.last_engaged_at, ${reachFlags(REACH_BITS)}
                      from contacts c where c.organization_id = ${org.id}::uuid and ${source.member}`;
   const inRange = (col: Prisma.Sql) => Prisma.sql`(${col} >= ${from} and ${col} < ${to})`;
   const eng = !withEngagement || !range

@@ -9,6 +9,7 @@ import { compileRule } from "./compile.ts";
 import { describeRule } from "./describe.ts";
 import { parseRule, type Rule } from "./rules.ts";
 import type { MemberSource } from "../queries/segment-stats.ts";
+import { REACH_BITS } from "../queries/contacts.ts";
 
 /** How old a rule segment's stored membership may be before a read evaluates the rules again. */
 export const DEFAULT_MAX_AGE_SECONDS = 300;
@@ -89,7 +90,7 @@ export async function evaluateMembers(db: DbHandle, org: OrgInfo, seg: LoadedSeg
   const [r] = await db.$queryRaw<Array<Evaluation>>`
     with target as materialized (
            select c.id, c.created_at, c.last_delivered_at, c.last_engaged_at,
-                  marketsage_reach(c.status, c.email, c.phone, c.consent_email, c.consent_sms, c.consent_whatsapp) as reach
+                  ${REACH_BITS} as reach
              from contacts c where c.organization_id = ${org.id}::uuid and ${seg.member}),
          cur as materialized (
            select m.contact_id from segment_members m where m.segment_id = ${id}::uuid and m.removed_at is null),
