@@ -1,8 +1,9 @@
-// Rules → one parameterised SQL boolean over the contact alias `c`. Values only ever travel as
-// bind parameters; the SQL text comes from this file alone. Every condition is never NULL (profile
+// Rules → one parameterised SQL boolean over the contact alias `c` (a contacts row, or a
+// contact_facts row: see CompileContext.facts). Values only ever travel as bind parameters; the
+// SQL text comes from this file alone. Every condition is never NULL (profile
 // conditions are wrapped in coalesce): a rule and its negation partition the contacts exactly.
 import { Prisma } from "@marketsage/db";
-import type { Condition, Rule } from "./rules.ts";
+import { CHANNELS, MESSAGE_EVENTS, type Condition, type Rule } from "./rules.ts";
 
 export interface CompileContext {
   orgId: string;
@@ -15,6 +16,14 @@ export interface CompileContext {
    * - "one": for a single known contact — per-contact index lookups.
    */
   plan?: "set" | "one";
+  /**
+   * Set when `c` is a contact_facts row rather than a contacts row (the "set" plan only): most
+   * profile conditions read the same columns there (city, company, source and tags are looked up
+   * in contacts as a set), and a message-event condition with min_count 1 reads
+   * the contact's latest event of that type — exact only when `latestExact` (no event of the
+   * organization is later than `now`; see latestEventsExact), otherwise the events are probed.
+   */
+  facts?: { latestExact: boolean };
 }
 
 const DAY_MS = 86_400_000;
@@ -66,10 +75,22 @@ function atLeast(ctx: CompileContext, n: number, table: Prisma.Sql, alias: Prism
   return Prisma.sql`c.id in (select ${alias}.contact_id ${from} group by ${alias}.contact_id having count(*) >= ${n})`;
 }
 
+/** contact_facts' latest-event column for a channel and event type, e.g. email_opened_at. */
+export const latestColumn = (channel: (typeof CHANNELS)[number], event: (typeof MESSAGE_EVENTS)[number]) =>
+  Prisma.raw(`c.${channel.toLowerCase()}_${event.toLowerCase()}_at`);
+
 function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
   if ("behavior" in cond) {
     switch (cond.behavior) {
       case "message_event":
+        if (ctx.facts?.latestExact && cond.min_count === 1) {
+          // Every event is at or before now, so "one in [now - N days, now]" is "the latest is on
+          // or after now - N days". greatest() skips NULLs (no event on that channel).
+          const latest = cond.channel
+            ? latestColumn(cond.channel, cond.event)
+            : Prisma.sql`greatest(${Prisma.join(CHANNELS.map((ch) => latestColumn(ch, cond.event)))})`;
+          return Prisma.sql`coalesce(${latest} >= ${since(ctx, cond.within_days)}, false)`;
+        }
         return atLeast(
           ctx,
           cond.min_count,
@@ -106,6 +127,12 @@ function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
       }
     }
   }
+  if (ctx.facts && (cond.field === "tag" || cond.field === "city" || cond.field === "company" || cond.field === "source")) {
+    // Not on contact_facts: the contacts that match, as a set. Inside the sub-select `c` is the
+    // contacts row (it shadows the outer facts row), so the condition compiles as for contacts.
+    return Prisma.sql`c.id in (select c.id from contacts c where c.organization_id = ${ctx.orgId}::uuid
+      and coalesce((${condition(cond, { ...ctx, facts: undefined })}), false))`;
+  }
   switch (cond.field) {
     case "tag":
       return Array.isArray(cond.value) ? Prisma.sql`c.tags && ${cond.value}::text[]` : Prisma.sql`${cond.value} = any(c.tags)`;
@@ -114,6 +141,10 @@ function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
       return cond.op === "after" ? Prisma.sql`c.created_at > ${new Date(cond.value)}` : Prisma.sql`c.created_at < ${new Date(cond.value)}`;
     case "email":
     case "phone": {
+      if (ctx.facts) {
+        const has = cond.field === "email" ? Prisma.sql`c.has_email` : Prisma.sql`c.has_phone`;
+        return cond.op === "exists" ? has : Prisma.sql`not ${has}`;
+      }
       const column = cond.field === "email" ? Prisma.sql`c.email` : Prisma.sql`c.phone`;
       return cond.op === "exists" ? Prisma.sql`${column} is not null` : Prisma.sql`${column} is null`;
     }

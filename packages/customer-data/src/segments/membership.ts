@@ -9,7 +9,7 @@ import { compileRule } from "./compile.ts";
 import { describeRule } from "./describe.ts";
 import { parseRule, type Rule } from "./rules.ts";
 import type { MemberSource } from "../queries/segment-stats.ts";
-import { REACH_BITS } from "../queries/contacts.ts";
+import { compileOverFacts, LAST_DELIVERED, LAST_ENGAGED } from "./facts.ts";
 
 /** How old a rule segment's stored membership may be before a read evaluates the rules again. */
 export const DEFAULT_MAX_AGE_SECONDS = 300;
@@ -83,15 +83,17 @@ export interface Evaluation {
 export async function evaluateMembers(db: DbHandle, org: OrgInfo, seg: LoadedSegment, now: Date): Promise<Evaluation> {
   if (seg.kind !== "rules") throw new Error("only rule segments are evaluated");
   const id = seg.row.id;
+  // The rules over contact_facts (narrow rows, latest events per contact): the members' state is
+  // read from there too; latest delivery and engagement are the newest of the per-channel columns.
+  const member = await compileOverFacts(db, org, seg.rule!, now);
   // The diff is a FULL JOIN of the matching contacts and the current members: PostgreSQL runs a
   // full join only as a hash or merge join, so a stale estimate of the member rows (a list that
   // was empty at the last ANALYZE) cannot turn it into a nested loop over two large sets. The
   // removals then address member rows by primary key (= any of an id array).
   const [r] = await db.$queryRaw<Array<Evaluation>>`
     with target as materialized (
-           select c.id, c.created_at, c.last_delivered_at, c.last_engaged_at,
-                  ${REACH_BITS} as reach
-             from contacts c where c.organization_id = ${org.id}::uuid and ${seg.member}),
+           select c.id, c.created_at, ${LAST_DELIVERED} as last_delivered_at, ${LAST_ENGAGED} as last_engaged_at, c.reach
+             from contact_facts c where c.organization_id = ${org.id}::uuid and ${member}),
          cur as materialized (
            select m.contact_id from segment_members m where m.segment_id = ${id}::uuid and m.removed_at is null),
          diff as materialized (

@@ -22,7 +22,7 @@ export type Condition =
 
 export const MESSAGE_EVENTS = ["SENT", "DELIVERED", "FAILED", "OPENED", "CLICKED", "REPLIED", "BOUNCED", "UNSUBSCRIBED"] as const;
 type MessageEventName = (typeof MESSAGE_EVENTS)[number];
-const CHANNELS = ["EMAIL", "SMS", "WHATSAPP"] as const;
+export const CHANNELS = ["EMAIL", "SMS", "WHATSAPP"] as const;
 type ChannelName = (typeof CHANNELS)[number];
 
 const TEXT_FIELDS = ["country", "status", "city", "company", "source"] as const;

@@ -1,9 +1,8 @@
 import { defineTool, piiPolicy } from "@marketsage/core";
 import { z } from "zod";
 import { CONTACT_COLUMNS, summarize, type ContactRow } from "../queries/contacts.ts";
-import { segmentFigures } from "../queries/segment-stats.ts";
 import { CustomerSummary } from "../schemas.ts";
-import { compileRule } from "../segments/compile.ts";
+import { compileOverFacts, contactTotal, newestMatching, REACH_COUNTS } from "../segments/facts.ts";
 import { describeRule } from "../segments/describe.ts";
 import { parseRule, RULE_GRAMMAR } from "../segments/rules.ts";
 
@@ -33,21 +32,27 @@ export const previewSegment = defineTool({
   handler: async (input, ctx) => {
     const now = ctx.now();
     const rule = parseRule(input.rules);
-    const member = compileRule(rule, { orgId: ctx.org.id, currency: ctx.org.reportingCurrency, now });
-    // One statement evaluates the rule once for the count, the reach and the sample's ids.
-    const [figures, total] = await Promise.all([
-      segmentFigures(ctx.db, ctx.org, { member }, { sample: input.sample_size }),
-      ctx.db.$queryRaw<Array<{ n: number }>>`select count(*)::int as n from contacts c where c.organization_id = ${ctx.org.id}::uuid`,
+    // Evaluated over contact_facts (narrow rows with each contact's latest events): the counts in
+    // one statement, the sample along the newest-first index beside it, the total from the
+    // organization's kept count.
+    const member = await compileOverFacts(ctx.db, ctx.org, rule, now);
+    const figures = ctx.db.$queryRaw<Array<{ members: number; email: number; sms: number; whatsapp: number }>>`
+      select count(*)::int as members, ${REACH_COUNTS}
+        from contact_facts c where c.organization_id = ${ctx.org.id}::uuid and ${member}`.then((r) => r[0]!);
+    const members = figures.then((f) => f.members);
+    members.catch(() => undefined); // the sample may not wait for it; Promise.all reports the failure
+    const [reach, sampleIds, n] = await Promise.all([
+      figures,
+      newestMatching(ctx.db, ctx.org.id, member, input.sample_size, members),
+      contactTotal(ctx.db, ctx.org.id),
     ]);
-    const reach = figures.reach;
     const byId = new Map(
-      figures.sampleIds.length
+      sampleIds.length
         ? (await ctx.db.$queryRaw<ContactRow[]>`select ${CONTACT_COLUMNS} from contacts c
-             where c.organization_id = ${ctx.org.id}::uuid and c.id = any(${figures.sampleIds}::uuid[])`).map((r) => [r.id, r])
+             where c.organization_id = ${ctx.org.id}::uuid and c.id = any(${sampleIds}::uuid[])`).map((r) => [r.id, r])
         : [],
     );
-    const sample = figures.sampleIds.map((id) => byId.get(id)).filter((r): r is ContactRow => r !== undefined);
-    const n = total[0]?.n ?? 0;
+    const sample = sampleIds.map((id) => byId.get(id)).filter((r): r is ContactRow => r !== undefined);
     const pii = piiPolicy(ctx.hasScope("contacts:pii"));
     return {
       description: describeRule(rule),

@@ -72,6 +72,8 @@ export async function seedDatabase(databaseUrl: string, opts: SeedOptions): Prom
     await loader.admin.query(`SELECT marketsage_rebuild_engagement_state(NULL)`);
     log("segment members' contact state…");
     await loader.admin.query(`SELECT marketsage_rebuild_member_state(NULL)`);
+    log("contacts' rule facts and counts…");
+    await loader.admin.query(`SELECT marketsage_rebuild_contact_facts(NULL)`);
 
     log(`recreating ${dropped.length} indexes…`);
     const ti = performance.now();

@@ -1,0 +1,58 @@
+// Rules evaluated over many contacts read contact_facts (one narrow row per contact, kept by
+// triggers: migration contact_facts) instead of the wide contacts rows and the event history.
+import { Prisma } from "@marketsage/db";
+import type { DbHandle, OrgInfo } from "@marketsage/core";
+import { compileRule, latestColumn } from "./compile.ts";
+import { CHANNELS, type MESSAGE_EVENTS, type Rule } from "./rules.ts";
+
+/**
+ * True when no message event of the organization is later than `now`: then a contact's latest
+ * event of a type is on or after a day exactly when one of its events falls between that day and
+ * now. (False, say, for a `now` in the past, or events stamped ahead by a provider's clock.)
+ */
+export async function latestEventsExact(db: DbHandle, orgId: string, now: Date): Promise<boolean> {
+  const [r] = await db.$queryRaw<Array<{ later: boolean }>>`
+    select exists (select 1 from message_events e where e.organization_id = ${orgId}::uuid and e.occurred_at > ${now}) as later`;
+  return !r!.later;
+}
+
+/** The rule as a SQL boolean over a contact_facts row `c` of the organization, as of `now`. */
+export async function compileOverFacts(db: DbHandle, org: OrgInfo, rule: Rule, now: Date): Promise<Prisma.Sql> {
+  const latestExact = await latestEventsExact(db, org.id, now);
+  return compileRule(rule, { orgId: org.id, currency: org.reportingCurrency, now, facts: { latestExact } });
+}
+
+const newest = (events: Array<(typeof MESSAGE_EVENTS)[number]>) =>
+  Prisma.sql`greatest(${Prisma.join(CHANNELS.flatMap((ch) => events.map((ev) => latestColumn(ch, ev))))})`;
+/** A contact_facts row's latest delivery, and latest open, click or reply: contacts.last_delivered_at / last_engaged_at. */
+export const LAST_DELIVERED = newest(["DELIVERED"]);
+export const LAST_ENGAGED = newest(["OPENED", "CLICKED", "REPLIED"]);
+
+/** Reach bits of a contact_facts row `c` as counts: `email, sms, whatsapp`. */
+export const REACH_COUNTS = Prisma.sql`count(*) filter (where c.reach & 1 <> 0)::int as email,
+  count(*) filter (where c.reach & 2 <> 0)::int as sms, count(*) filter (where c.reach & 4 <> 0)::int as whatsapp`;
+
+/** The organization's number of contacts (contact_counts: summed shards, kept by triggers). */
+export async function contactTotal(db: DbHandle, orgId: string): Promise<number> {
+  const [r] = await db.$queryRaw<Array<{ n: number }>>`
+    select coalesce(sum(n), 0)::int as n from contact_counts where organization_id = ${orgId}::uuid`;
+  return r!.n;
+}
+
+/**
+ * The ids of the newest `n` contacts (created_at desc, id desc) matching `member` (SQL over a
+ * contact_facts row `c`). The newest 20,000 contacts are walked first along the index; a rule
+ * too rare to show `n` of them there is looked for over every contact.
+ */
+export async function newestMatching(db: DbHandle, orgId: string, member: Prisma.Sql, n: number, members: Promise<number>): Promise<string[]> {
+  if (n <= 0) return [];
+  const walk = await db.$queryRaw<Array<{ id: string }>>`
+    select c.id::text from (select * from contact_facts f where f.organization_id = ${orgId}::uuid
+                             order by f.created_at desc, f.id desc limit 20000) c
+     where ${member} order by c.created_at desc, c.id desc limit ${n}`;
+  if (walk.length >= n || walk.length >= (await members)) return walk.map((r) => r.id);
+  const all = await db.$queryRaw<Array<{ id: string }>>`
+    select c.id::text from contact_facts c where c.organization_id = ${orgId}::uuid and ${member}
+     order by c.created_at desc, c.id desc limit ${n}`;
+  return all.map((r) => r.id);
+}
