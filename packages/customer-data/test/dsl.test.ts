@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { openDb, type Db } from "@marketsage/db";
+import type { OrgInfo } from "@marketsage/core";
 import { compileRule } from "../src/segments/compile.ts";
+import { compileOverFacts, latestEventsExact } from "../src/segments/facts.ts";
 import { parseRule } from "../src/segments/rules.ts";
 import { ORG_A, errorText, useCustomerData } from "./setup.ts";
 
@@ -46,6 +48,7 @@ const ATOMS = [
   { field: "email", op: "exists" },
   { field: "phone", op: "missing" },
   { behavior: "message_event", event: "OPENED", within_days: 60 },
+  { behavior: "message_event", event: "CLICKED", channel: "EMAIL", within_days: 30 },
   { behavior: "message_event", event: "DELIVERED", channel: "WHATSAPP", within_days: 90, min_count: 2 },
   { behavior: "visited", url_pattern: "/pricing", min_count: 1 },
   { behavior: "converted", within_days: 365 },
@@ -64,6 +67,17 @@ describe("segment rule DSL", () => {
         { behavior: "message_event", event: "OPENED", channel: "EMAIL", within_days: 30 },
         `exists (select 1 from message_events e where e.contact_id = c.id and e.type = 'OPENED' and e.channel = 'EMAIL' and e.occurred_at >= $2 and e.occurred_at <= $3)`,
         [new Date(now.getTime() - 30 * DAY), now],
+      ],
+      [
+        { behavior: "message_event", event: "CLICKED", within_days: 45 },
+        `exists (select 1 from message_events e where e.contact_id = c.id and e.type = 'CLICKED' and e.occurred_at >= $2 and e.occurred_at <= $3)`,
+        [new Date(now.getTime() - 45 * DAY), now],
+      ],
+      [
+        { all: [{ field: "tag", op: "has", value: "vip" }, { behavior: "message_event", event: "DELIVERED", channel: "SMS", within_days: 60 }] },
+        `'vip' = any(tags) and exists (select 1 from message_events e where e.contact_id = c.id and e.type = 'DELIVERED' and e.channel = 'SMS'
+            and e.occurred_at >= $2 and e.occurred_at <= $3)`,
+        [new Date(now.getTime() - 60 * DAY), now],
       ],
       [
         { behavior: "visited", url_pattern: "/pricing", min_count: 2, within_days: 90 },
@@ -117,6 +131,51 @@ describe("segment rule DSL", () => {
           from contacts c where c.organization_id = ${ORG_A.id}::uuid`;
       expect({ rule, differ: r!.differ, same: r!.set === r!.one }).toEqual({ rule, differ: 0, same: true });
     }
+  });
+
+  it("the contact_facts plan agrees with the single-contact plan on every contact, with now after and before the newest event (property)", async () => {
+    db ??= openDb(cd.url, { max: 1 });
+    const [{ newest }] = await cd.q(`select max(occurred_at) as newest from message_events where organization_id = $1`, [ORG_A.id]);
+    // A `now` ten days before the newest event: the latest-event columns alone would miss events
+    // between the window and now, so the facts plan must probe the events.
+    for (const [seed, now, exact] of [[13, cd.now, true], [17, new Date(newest.getTime() - 10 * DAY), false]] as const) {
+      expect(await latestEventsExact(db, ORG_A.id, now)).toBe(exact);
+      const make = randomRules(seed);
+      for (let i = 0; i < 30; i++) {
+        const rule = parseRule(make(3));
+        const ctx = { orgId: ORG_A.id, currency: ORG_A.reportingCurrency, now };
+        const [r] = await db.$queryRaw<Array<{ facts: number; one: number; differ: number }>>`
+          select count(f.id)::int as facts, count(o.id)::int as one, count(*) filter (where f.id is null or o.id is null)::int as differ
+            from (select c.id from contact_facts c where c.organization_id = ${ORG_A.id}::uuid
+                     and ${await compileOverFacts(db, { id: ORG_A.id, reportingCurrency: ORG_A.reportingCurrency } as OrgInfo, rule, now)}) f
+            full join (select c.id from contacts c where c.organization_id = ${ORG_A.id}::uuid and ${compileRule(rule, { ...ctx, plan: "one" })}) o on o.id = f.id`;
+        expect({ rule, now, differ: r!.differ, same: r!.facts === r!.one }).toEqual({ rule, now, differ: 0, same: true });
+      }
+    }
+  });
+
+  it("an event stamped after now is not taken for one inside the window (preview falls back to the events)", async () => {
+    const now = cd.now;
+    const rule = { behavior: "message_event", event: "OPENED", channel: "EMAIL", within_days: 7 };
+    const where = `exists (select 1 from message_events e where e.contact_id = c.id and e.type = 'OPENED' and e.channel = 'EMAIL' and e.occurred_at >= $2 and e.occurred_at <= $3)`;
+    const expected = async () =>
+      (await cd.q(`select count(*)::int n from contacts c where c.organization_id = $1 and ${where}`, [ORG_A.id, new Date(now.getTime() - 7 * DAY), now]))[0].n;
+    // A contact with no email open inside the window gets one an hour after now: its latest open
+    // is then inside "the last 7 days" by date, but not between the window's start and now.
+    const [m] = await cd.q(
+      `select e.message_id::text, e.contact_id::text from message_events e where e.organization_id = $1 and e.channel = 'EMAIL'
+          and not exists (select 1 from message_events o where o.contact_id = e.contact_id and o.type = 'OPENED' and o.channel = 'EMAIL' and o.occurred_at >= $2)
+        order by e.id limit 1`,
+      [ORG_A.id, new Date(now.getTime() - 7 * DAY)],
+    );
+    const before = await count(rule);
+    await cd.q(`insert into message_events (organization_id, message_id, contact_id, channel, type, occurred_at) values ($1, $2, $3, 'EMAIL', 'OPENED', $4)`, [
+      ORG_A.id, m.message_id, m.contact_id, new Date(now.getTime() + 3_600_000),
+    ]);
+    expect(before).toBe(await expected());
+    expect(await count(rule)).toBe(await expected());
+    expect(await count(rule)).toBe(before);
+    await cd.q(`delete from message_events where organization_id = $1 and occurred_at > $2`, [ORG_A.id, now]);
   });
 
   it("keeps injection attempts in values inert", async () => {
