@@ -60,6 +60,9 @@ CREATE TABLE "contact_counts" (
 -- CreateIndex
 CREATE INDEX "contact_facts_organization_id_created_at_id_idx" ON "contact_facts"("organization_id", "created_at", "id");
 
+-- CreateIndex
+CREATE INDEX "contacts_tags_gin" ON "contacts" USING GIN ("tags");
+
 -- AddForeignKey
 ALTER TABLE "contact_facts" ADD CONSTRAINT "contact_facts_id_fkey" FOREIGN KEY ("id") REFERENCES "contacts"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
@@ -163,11 +166,15 @@ BEGIN
          (NEW.id, NEW.organization_id, NEW.created_at,
            marketsage_reach(NEW.status, NEW.email, NEW.phone, NEW.consent_email, NEW.consent_sms, NEW.consent_whatsapp),
            NEW.status, NEW.email IS NOT NULL, NEW.phone IS NOT NULL, NEW.country, NEW.consent_email, NEW.consent_sms, NEW.consent_whatsapp)
-   WHERE f.id = OLD.id;
+   WHERE f.id IN (OLD.id, NEW.id); -- a changed id may already have reached the row (ON UPDATE CASCADE)
   IF OLD.organization_id IS DISTINCT FROM NEW.organization_id THEN
     INSERT INTO contact_counts (organization_id, shard, n)
     VALUES (OLD.organization_id, (pg_backend_pid() % 8)::smallint, -1), (NEW.organization_id, (pg_backend_pid() % 8)::smallint, 1)
     ON CONFLICT (organization_id, shard) DO UPDATE SET n = contact_counts.n + excluded.n;
+  END IF;
+  IF OLD.organization_id IS DISTINCT FROM NEW.organization_id OR OLD.id IS DISTINCT FROM NEW.id THEN
+    -- Latest events count only the contact's own organization's events under its own id.
+    PERFORM marketsage_refresh_contact_latest(ARRAY[NEW.id]);
   END IF;
   RETURN NULL;
 END;
@@ -175,7 +182,7 @@ $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER contacts_facts_update AFTER UPDATE ON contacts
   FOR EACH ROW
-  WHEN (OLD.organization_id IS DISTINCT FROM NEW.organization_id OR OLD.created_at IS DISTINCT FROM NEW.created_at
+  WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.organization_id IS DISTINCT FROM NEW.organization_id OR OLD.created_at IS DISTINCT FROM NEW.created_at
      OR OLD.status IS DISTINCT FROM NEW.status OR OLD.email IS DISTINCT FROM NEW.email OR OLD.phone IS DISTINCT FROM NEW.phone
      OR OLD.country IS DISTINCT FROM NEW.country
      OR OLD.consent_email IS DISTINCT FROM NEW.consent_email OR OLD.consent_sms IS DISTINCT FROM NEW.consent_sms

@@ -130,12 +130,14 @@ function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
   if (ctx.facts && (cond.field === "tag" || cond.field === "city" || cond.field === "company" || cond.field === "source")) {
     // Not on contact_facts: the contacts that match, as a set. Inside the sub-select `c` is the
     // contacts row (it shadows the outer facts row), so the condition compiles as for contacts.
+    // (No coalesce inside: a WHERE drops NULL as it drops false, and a bare condition can use an index.)
     return Prisma.sql`c.id in (select c.id from contacts c where c.organization_id = ${ctx.orgId}::uuid
-      and coalesce((${condition(cond, { ...ctx, facts: undefined })}), false))`;
+      and ${condition(cond, { ...ctx, facts: undefined })})`;
   }
   switch (cond.field) {
     case "tag":
-      return Array.isArray(cond.value) ? Prisma.sql`c.tags && ${cond.value}::text[]` : Prisma.sql`${cond.value} = any(c.tags)`;
+      // Array operators, so that the GIN index on tags answers them over many contacts.
+      return Array.isArray(cond.value) ? Prisma.sql`c.tags && ${cond.value}::text[]` : Prisma.sql`c.tags @> array[${cond.value}]::text[]`;
     case "created_at":
       if (cond.op === "within_days") return Prisma.sql`c.created_at >= ${since(ctx, cond.value)}`;
       return cond.op === "after" ? Prisma.sql`c.created_at > ${new Date(cond.value)}` : Prisma.sql`c.created_at < ${new Date(cond.value)}`;
