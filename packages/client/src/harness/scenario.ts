@@ -17,10 +17,10 @@ export async function runScenario(client: MarketSageClient, ctx: BuilderContext,
     await check("scenario", "find a customer, then their segment", async () => {
       // Candidates straight from the demo data (static lists: a rule segment's stored members may
       // lag its rules by max_age_seconds); the first whose profile shows a segment carries the story.
-      const candidates = await ctx.q<{ id: string; name: string }>(
-        `select c.id::text as id, concat_ws(' ', c.first_name, c.last_name) as name from contacts c join segment_members m on m.contact_id = c.id and m.removed_at is null
+      const candidates = await ctx.q<{ id: string; name: string; email: string }>(
+        `select c.id::text as id, concat_ws(' ', c.first_name, c.last_name) as name, c.email from contacts c join segment_members m on m.contact_id = c.id and m.removed_at is null
           join segments s on s.id = m.segment_id and s.rules is null
-          where c.organization_id = $1::uuid and c.status = 'ACTIVE' and c.first_name is not null and c.last_name is not null
+          where c.organization_id = $1::uuid and c.status = 'ACTIVE' and c.first_name is not null and c.last_name is not null and c.email is not null
           order by c.created_at, c.id limit 5`,
         [ctx.orgId],
       );
@@ -28,7 +28,12 @@ export async function runScenario(client: MarketSageClient, ctx: BuilderContext,
       const pick = candidates[0]!;
       calls.push("search_customers"); // counted when asked: a failed call leaves an audit row too
       // A person asks by full name; namesakes are common, so the customer must be among the matches.
-      const found = await cd.searchCustomers({ query: pick.name, limit: 50 });
+      let found = await cd.searchCustomers({ query: pick.name, limit: 50 });
+      if (!found.data.customers.some((c) => c.id === pick.id) && found.data.customers.length === 50) {
+        // A page full of namesakes (a million contacts): narrow by email, as a person would.
+        calls.push("search_customers");
+        found = await cd.searchCustomers({ query: pick.email, limit: 5 });
+      }
       expectThat(found.data.customers.some((c) => c.id === pick.id), `searching "${pick.name}" did not return customer ${pick.id}`);
       customerId = pick.id;
       calls.push("get_customer_profile");
