@@ -42,7 +42,19 @@ const COUNT_DRIFT = `
    where (select count(*) from contacts c where c.organization_id = o.id)
       <> (select coalesce(sum(k.n), 0) from contact_counts k where k.organization_id = o.id)`;
 
-const drift = async () => ({ facts: (await cd.q(FACTS_DRIFT))[0].differ, counts: (await cd.q(COUNT_DRIFT))[0].differ });
+/** Contacts whose last_delivered_at / last_engaged_at differ from their own organization's events. */
+const ENGAGEMENT_DRIFT = `
+  select count(*)::int as differ from contacts c
+    left join (select contact_id, organization_id, max(occurred_at) filter (where type = 'DELIVERED') d,
+                      max(occurred_at) filter (where type in ('OPENED', 'CLICKED', 'REPLIED')) g
+                 from message_events where contact_id is not null group by 1, 2) e on e.contact_id = c.id and e.organization_id = c.organization_id
+   where c.last_delivered_at is distinct from e.d or c.last_engaged_at is distinct from e.g`;
+
+const drift = async () => {
+  const [facts, counts, engagement] = await Promise.all([FACTS_DRIFT, COUNT_DRIFT, ENGAGEMENT_DRIFT].map(async (q) => (await cd.q(q))[0].differ));
+  expect(engagement).toBe(0);
+  return { facts, counts };
+};
 const facts = async (id: string) => (await cd.q(`select * from contact_facts where id = $1`, [id]))[0];
 const counted = async (org = ORG_A.id) => Number((await cd.q(`select coalesce(sum(n), 0)::int n from contact_counts where organization_id = $1`, [org]))[0].n);
 const someContact = async (where: string, skip: string[] = []) =>

@@ -74,7 +74,9 @@ ALTER TABLE "contact_facts" SET (fillfactor = 90);
 
 -- Set the latest-event columns of the given contacts from their whole history (after events are
 -- deleted or move to another contact, and for contacts created after their first events:
--- message_events.contact_id has no foreign key). Rows that already agree are left alone.
+-- message_events.contact_id has no foreign key), and contacts.last_delivered_at /
+-- last_engaged_at with them (the insert trigger of migration engagement_state only moves those
+-- forward). Rows that already agree are left alone.
 CREATE OR REPLACE FUNCTION marketsage_refresh_contact_latest(ids uuid[]) RETURNS void AS $$
   UPDATE contact_facts f
      SET (email_sent_at, email_delivered_at, email_failed_at, email_opened_at, email_clicked_at, email_replied_at, email_bounced_at, email_unsubscribed_at, sms_sent_at, sms_delivered_at, sms_failed_at, sms_opened_at, sms_clicked_at, sms_replied_at, sms_bounced_at, sms_unsubscribed_at, whatsapp_sent_at, whatsapp_delivered_at, whatsapp_failed_at, whatsapp_opened_at, whatsapp_clicked_at, whatsapp_replied_at, whatsapp_bounced_at, whatsapp_unsubscribed_at) =
@@ -110,6 +112,15 @@ CREATE OR REPLACE FUNCTION marketsage_refresh_contact_latest(ids uuid[]) RETURNS
    WHERE g.id = ANY(ids) AND f.id = g.id
      AND (f.email_sent_at, f.email_delivered_at, f.email_failed_at, f.email_opened_at, f.email_clicked_at, f.email_replied_at, f.email_bounced_at, f.email_unsubscribed_at, f.sms_sent_at, f.sms_delivered_at, f.sms_failed_at, f.sms_opened_at, f.sms_clicked_at, f.sms_replied_at, f.sms_bounced_at, f.sms_unsubscribed_at, f.whatsapp_sent_at, f.whatsapp_delivered_at, f.whatsapp_failed_at, f.whatsapp_opened_at, f.whatsapp_clicked_at, f.whatsapp_replied_at, f.whatsapp_bounced_at, f.whatsapp_unsubscribed_at)
          IS DISTINCT FROM (l.email_sent_at, l.email_delivered_at, l.email_failed_at, l.email_opened_at, l.email_clicked_at, l.email_replied_at, l.email_bounced_at, l.email_unsubscribed_at, l.sms_sent_at, l.sms_delivered_at, l.sms_failed_at, l.sms_opened_at, l.sms_clicked_at, l.sms_replied_at, l.sms_bounced_at, l.sms_unsubscribed_at, l.whatsapp_sent_at, l.whatsapp_delivered_at, l.whatsapp_failed_at, l.whatsapp_opened_at, l.whatsapp_clicked_at, l.whatsapp_replied_at, l.whatsapp_bounced_at, l.whatsapp_unsubscribed_at);
+  UPDATE contacts c
+     SET last_delivered_at = greatest(f.email_delivered_at, f.sms_delivered_at, f.whatsapp_delivered_at),
+         last_engaged_at = greatest(f.email_opened_at, f.email_clicked_at, f.email_replied_at, f.sms_opened_at, f.sms_clicked_at,
+                                    f.sms_replied_at, f.whatsapp_opened_at, f.whatsapp_clicked_at, f.whatsapp_replied_at)
+    FROM contact_facts f
+   WHERE f.id = ANY(ids) AND c.id = f.id
+     AND (c.last_delivered_at IS DISTINCT FROM greatest(f.email_delivered_at, f.sms_delivered_at, f.whatsapp_delivered_at)
+       OR c.last_engaged_at IS DISTINCT FROM greatest(f.email_opened_at, f.email_clicked_at, f.email_replied_at, f.sms_opened_at, f.sms_clicked_at,
+                                                      f.sms_replied_at, f.whatsapp_opened_at, f.whatsapp_clicked_at, f.whatsapp_replied_at));
 $$ LANGUAGE sql;
 
 -- New contacts: their facts row and the organization's count. Statement-level, so an import of
@@ -304,3 +315,38 @@ CREATE OR REPLACE FUNCTION marketsage_rebuild_contact_facts(org uuid) RETURNS vo
 $$ LANGUAGE sql;
 
 SELECT marketsage_rebuild_contact_facts(NULL);
+
+-- contacts.last_delivered_at / last_engaged_at (migration engagement_state) count, like
+-- contact_facts, only events of the contact's own organization.
+CREATE OR REPLACE FUNCTION marketsage_apply_message_event() RETURNS trigger AS $$
+BEGIN
+  IF NEW.contact_id IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF NEW.type = 'DELIVERED' THEN
+    UPDATE contacts SET last_delivered_at = NEW.occurred_at
+     WHERE id = NEW.contact_id AND organization_id = NEW.organization_id
+       AND (last_delivered_at IS NULL OR last_delivered_at < NEW.occurred_at);
+  ELSIF NEW.type IN ('OPENED', 'CLICKED', 'REPLIED') THEN
+    UPDATE contacts SET last_engaged_at = NEW.occurred_at
+     WHERE id = NEW.contact_id AND organization_id = NEW.organization_id
+       AND (last_engaged_at IS NULL OR last_engaged_at < NEW.occurred_at);
+  END IF;
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION marketsage_rebuild_engagement_state(org uuid) RETURNS void AS $$
+  WITH agg AS (
+    SELECT contact_id, organization_id,
+           max(occurred_at) FILTER (WHERE type = 'DELIVERED') AS d,
+           max(occurred_at) FILTER (WHERE type IN ('OPENED', 'CLICKED', 'REPLIED')) AS g
+      FROM message_events
+     WHERE contact_id IS NOT NULL AND (org IS NULL OR organization_id = org)
+       AND type IN ('DELIVERED', 'OPENED', 'CLICKED', 'REPLIED')
+     GROUP BY contact_id, organization_id
+  )
+  UPDATE contacts c SET last_delivered_at = agg.d, last_engaged_at = agg.g
+    FROM agg WHERE c.id = agg.contact_id AND c.organization_id = agg.organization_id
+     AND (c.last_delivered_at IS DISTINCT FROM agg.d OR c.last_engaged_at IS DISTINCT FROM agg.g);
+$$ LANGUAGE sql;
