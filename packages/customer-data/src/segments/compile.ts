@@ -19,11 +19,12 @@ export interface CompileContext {
   /**
    * Set when `c` is a contact_facts row rather than a contacts row (the "set" plan only): most
    * profile conditions read the same columns there (city, company, source and tags are looked up
-   * in contacts as a set), and a message-event condition with min_count 1 reads
-   * the contact's latest event of that type — exact only when `latestExact` (no event of the
-   * organization is later than `now`; see latestEventsExact), otherwise the events are probed.
+   * in contacts as a set), and a message-event condition with min_count 1 reads the contact's
+   * latest event of that type. `ahead` lists the conditions (latestKey) for which the
+   * organization has an event later than `now`: there a contact whose latest is after `now` has
+   * its events probed (see eventsAheadOfNow).
    */
-  facts?: { latestExact: boolean };
+  facts?: { ahead: ReadonlySet<string> };
 }
 
 const DAY_MS = 86_400_000;
@@ -79,27 +80,42 @@ function atLeast(ctx: CompileContext, n: number, table: Prisma.Sql, alias: Prism
 export const latestColumn = (channel: (typeof CHANNELS)[number], event: (typeof MESSAGE_EVENTS)[number]) =>
   Prisma.raw(`c.${channel.toLowerCase()}_${event.toLowerCase()}_at`);
 
+type MessageEventCondition = Extract<Condition, { behavior: "message_event" }>;
+
+/** Which latest-event column(s) a message-event condition reads: `OPENED:EMAIL`, or `OPENED:*` for any channel. */
+export const latestKey = (cond: Pick<MessageEventCondition, "event" | "channel">) => `${cond.event}:${cond.channel ?? "*"}`;
+
+/** The message-event conditions of a rule that contact_facts answers (min_count 1). */
+export function latestConditions(rule: Rule): MessageEventCondition[] {
+  if ("all" in rule) return rule.all.flatMap(latestConditions);
+  if ("any" in rule) return rule.any.flatMap(latestConditions);
+  if ("not" in rule) return latestConditions(rule.not);
+  return "behavior" in rule && rule.behavior === "message_event" && rule.min_count === 1 ? [rule] : [];
+}
+
 function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
   if ("behavior" in cond) {
     switch (cond.behavior) {
-      case "message_event":
-        if (ctx.facts?.latestExact && cond.min_count === 1) {
-          // Every event is at or before now, so "one in [now - N days, now]" is "the latest is on
-          // or after now - N days". greatest() skips NULLs (no event on that channel).
+      case "message_event": {
+        const where = Prisma.sql`e.organization_id = ${ctx.orgId}::uuid
+            and e.type = ${cond.event}::"MessageEventType" ${cond.channel ? Prisma.sql`and e.channel = ${cond.channel}::"Channel"` : Prisma.empty}
+            and e.occurred_at >= ${since(ctx, cond.within_days)} and e.occurred_at <= ${ctx.now}`;
+        if (ctx.facts && cond.min_count === 1) {
+          // The contact's latest such event (greatest() skips channels without one). At or before
+          // now, "one in [now - N days, now]" is "the latest is on or after now - N days". A latest
+          // after now (a provider's clock ahead, a `now` in the past) says nothing about the
+          // window: only when the organization has such events, that contact's events are probed
+          // (a correlated probe keeps the scan serial, so it is not written when not needed).
           const latest = cond.channel
             ? latestColumn(cond.channel, cond.event)
             : Prisma.sql`greatest(${Prisma.join(CHANNELS.map((ch) => latestColumn(ch, cond.event)))})`;
-          return Prisma.sql`coalesce(${latest} >= ${since(ctx, cond.within_days)}, false)`;
+          if (!ctx.facts.ahead.has(latestKey(cond))) return Prisma.sql`coalesce(${latest} >= ${since(ctx, cond.within_days)}, false)`;
+          return Prisma.sql`(case when ${latest} <= ${ctx.now} then ${latest} >= ${since(ctx, cond.within_days)}
+            when ${latest} > ${ctx.now} then exists (select 1 from message_events e where e.contact_id = c.id and ${where})
+            else false end)`;
         }
-        return atLeast(
-          ctx,
-          cond.min_count,
-          Prisma.sql`message_events`,
-          Prisma.sql`e`,
-          Prisma.sql`e.organization_id = ${ctx.orgId}::uuid
-            and e.type = ${cond.event}::"MessageEventType" ${cond.channel ? Prisma.sql`and e.channel = ${cond.channel}::"Channel"` : Prisma.empty}
-            and e.occurred_at >= ${since(ctx, cond.within_days)} and e.occurred_at <= ${ctx.now}`,
-        );
+        return atLeast(ctx, cond.min_count, Prisma.sql`message_events`, Prisma.sql`e`, where);
+      }
       case "visited":
         return atLeast(
           ctx,

@@ -2,24 +2,29 @@
 // triggers: migration contact_facts) instead of the wide contacts rows and the event history.
 import { Prisma } from "@marketsage/db";
 import type { DbHandle, OrgInfo } from "@marketsage/core";
-import { compileRule, latestColumn } from "./compile.ts";
+import { compileRule, latestColumn, latestConditions, latestKey } from "./compile.ts";
 import { CHANNELS, type MESSAGE_EVENTS, type Rule } from "./rules.ts";
 
 /**
- * True when no message event of the organization is later than `now`: then a contact's latest
- * event of a type is on or after a day exactly when one of its events falls between that day and
- * now. (False, say, for a `now` in the past, or events stamped ahead by a provider's clock.)
+ * The rule's message-event conditions (latestKey) for which the organization has an event later
+ * than `now` (normally none: a provider's clock ahead, or a `now` in the past). One index probe
+ * per distinct condition, in one statement.
  */
-export async function latestEventsExact(db: DbHandle, orgId: string, now: Date): Promise<boolean> {
-  const [r] = await db.$queryRaw<Array<{ later: boolean }>>`
-    select exists (select 1 from message_events e where e.organization_id = ${orgId}::uuid and e.occurred_at > ${now}) as later`;
-  return !r!.later;
+export async function eventsAheadOfNow(db: DbHandle, orgId: string, rule: Rule, now: Date): Promise<Set<string>> {
+  const conds = [...new Map(latestConditions(rule).map((c) => [latestKey(c), c])).values()];
+  if (conds.length === 0) return new Set();
+  const probes = conds.map(
+    (c) => Prisma.sql`exists (select 1 from message_events e where e.organization_id = ${orgId}::uuid and e.type = ${c.event}::"MessageEventType"
+                        and e.occurred_at > ${now} ${c.channel ? Prisma.sql`and e.channel = ${c.channel}::"Channel"` : Prisma.empty})`,
+  );
+  const [r] = await db.$queryRaw<Array<{ ahead: boolean[] }>>`select array[${Prisma.join(probes)}] as ahead`;
+  return new Set(conds.filter((_, i) => r!.ahead[i]).map(latestKey));
 }
 
 /** The rule as a SQL boolean over a contact_facts row `c` of the organization, as of `now`. */
 export async function compileOverFacts(db: DbHandle, org: OrgInfo, rule: Rule, now: Date): Promise<Prisma.Sql> {
-  const latestExact = await latestEventsExact(db, org.id, now);
-  return compileRule(rule, { orgId: org.id, currency: org.reportingCurrency, now, facts: { latestExact } });
+  const ahead = await eventsAheadOfNow(db, org.id, rule, now);
+  return compileRule(rule, { orgId: org.id, currency: org.reportingCurrency, now, facts: { ahead } });
 }
 
 const newest = (events: Array<(typeof MESSAGE_EVENTS)[number]>) =>
