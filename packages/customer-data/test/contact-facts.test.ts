@@ -50,9 +50,15 @@ const ENGAGEMENT_DRIFT = `
                  from message_events where contact_id is not null group by 1, 2) e on e.contact_id = c.id and e.organization_id = c.organization_id
    where c.last_delivered_at is distinct from e.d or c.last_engaged_at is distinct from e.g`;
 
+/** (organization, tag, contact) rows in contact_tags but not in contacts.tags, and the other way round. */
+const TAGS_DRIFT = `
+  with want as (select distinct c.organization_id, t.tag, c.id as contact_id from contacts c, unnest(c.tags) t(tag) where t.tag is not null),
+       have as (select organization_id, tag, contact_id from contact_tags)
+  select ((select count(*) from (select * from want except select * from have) a) + (select count(*) from (select * from have except select * from want) b))::int as differ`;
+
 const drift = async () => {
-  const [facts, counts, engagement] = await Promise.all([FACTS_DRIFT, COUNT_DRIFT, ENGAGEMENT_DRIFT].map(async (q) => (await cd.q(q))[0].differ));
-  expect(engagement).toBe(0);
+  const [facts, counts, engagement, tags] = await Promise.all([FACTS_DRIFT, COUNT_DRIFT, ENGAGEMENT_DRIFT, TAGS_DRIFT].map(async (q) => (await cd.q(q))[0].differ));
+  expect({ engagement, tags }).toEqual({ engagement: 0, tags: 0 });
   return { facts, counts };
 };
 const facts = async (id: string) => (await cd.q(`select * from contact_facts where id = $1`, [id]))[0];
@@ -87,12 +93,14 @@ describe("contact_facts and contact_counts equal contacts and message_events", (
     expect(await drift()).toEqual({ facts: 0, counts: 0 });
   });
 
-  it("profile updates by SQL (country, status, email)", async () => {
-    const id = await someContact(`status = 'ACTIVE' and email is not null and country <> 'KE'`);
+  it("profile updates by SQL (country, status, email, tags)", async () => {
+    const id = await someContact(`status = 'ACTIVE' and email is not null and country <> 'KE' and cardinality(tags) > 0`);
     await cd.q(`update contacts set country = 'KE' where id = $1`, [id]);
-    await cd.q(`update contacts set status = 'ARCHIVED', email = null where id = $1`, [id]);
+    await cd.q(`update contacts set status = 'ARCHIVED', email = null, tags = array['vip', 'vip', null, 'lagos-store'] where id = $1`, [id]);
     const f = await facts(id);
     expect(f).toMatchObject({ country: "KE", status: "ARCHIVED", has_email: false, reach: 0 });
+    const tags = (await cd.q(`select tag from contact_tags where contact_id = $1 order by tag`, [id])).map((r) => r.tag);
+    expect(tags).toEqual(["lagos-store", "vip"]);
     expect(await drift()).toEqual({ facts: 0, counts: 0 });
   });
 
@@ -104,10 +112,10 @@ describe("contact_facts and contact_counts equal contacts and message_events", (
       ORG_A.id, await anyMessage(), early, at(-DAY),
     ]);
     const rows = await cd.q(
-      `insert into contacts (id, organization_id, email, phone, country, time_zone, consent_email, consent_sms)
-       values ($2, $1, 'facts-1@example.test', '+2348000000001', 'NG', 'Africa/Lagos', 'SUBSCRIBED', 'SUBSCRIBED'),
-              (gen_random_uuid(), $1, 'facts-2@example.test', null, 'GH', 'Africa/Accra', 'SUBSCRIBED', null),
-              (gen_random_uuid(), $1, null, '+254700000003', 'KE', 'Africa/Nairobi', null, 'UNSUBSCRIBED')
+      `insert into contacts (id, organization_id, email, phone, country, time_zone, consent_email, consent_sms, tags)
+       values ($2, $1, 'facts-1@example.test', '+2348000000001', 'NG', 'Africa/Lagos', 'SUBSCRIBED', 'SUBSCRIBED', array['vip', 'b2b']),
+              (gen_random_uuid(), $1, 'facts-2@example.test', null, 'GH', 'Africa/Accra', 'SUBSCRIBED', null, default),
+              (gen_random_uuid(), $1, null, '+254700000003', 'KE', 'Africa/Nairobi', null, 'UNSUBSCRIBED', default)
        returning id::text`,
       [ORG_A.id, early],
     );
@@ -115,6 +123,7 @@ describe("contact_facts and contact_counts equal contacts and message_events", (
     const [{ n }] = await cd.q(`select count(*)::int n from contact_facts where id::text = any($1)`, [inserted]);
     expect(n).toBe(3);
     expect((await facts(early)).reach).toBe(3);
+    expect((await cd.q(`select tag from contact_tags where contact_id = $1 order by tag`, [early])).map((r) => r.tag)).toEqual(["b2b", "vip"]);
     expect((await facts(early)).sms_delivered_at.getTime()).toBe(at(-DAY).getTime());
     expect(await counted()).toBe(before + 3);
     expect(await drift()).toEqual({ facts: 0, counts: 0 });

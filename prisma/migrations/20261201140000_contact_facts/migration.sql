@@ -4,7 +4,8 @@
 -- contact_facts keeps, per contact, what rules read most: the fixed-width profile fields, the
 -- reachability bits, and the latest event of each type per channel, so "opened an email in the
 -- last 30 days" is one comparison on the contact's own row (~130 bytes: a scan of a million rows
--- reads 150 MB instead of 490). City, company, source and tags stay on contacts only.
+-- reads 150 MB instead of 490). contact_tags holds each contact's tags as rows, so "tagged vip"
+-- is a range of its primary key. City, company and source stay on contacts only.
 -- contact_counts keeps each organization's number of contacts (a preview's share) without
 -- counting a million rows.
 -- CreateTable
@@ -49,6 +50,15 @@ CREATE TABLE "contact_facts" (
 );
 
 -- CreateTable
+CREATE TABLE "contact_tags" (
+    "organization_id" UUID NOT NULL,
+    "tag" TEXT NOT NULL,
+    "contact_id" UUID NOT NULL,
+
+    CONSTRAINT "contact_tags_pkey" PRIMARY KEY ("organization_id","tag","contact_id")
+);
+
+-- CreateTable
 CREATE TABLE "contact_counts" (
     "organization_id" UUID NOT NULL,
     "shard" SMALLINT NOT NULL,
@@ -61,10 +71,13 @@ CREATE TABLE "contact_counts" (
 CREATE INDEX "contact_facts_organization_id_created_at_id_idx" ON "contact_facts"("organization_id", "created_at", "id");
 
 -- CreateIndex
-CREATE INDEX "contacts_tags_gin" ON "contacts" USING GIN ("tags");
+CREATE INDEX "contact_tags_contact_id_idx" ON "contact_tags"("contact_id");
 
 -- AddForeignKey
 ALTER TABLE "contact_facts" ADD CONSTRAINT "contact_facts_id_fkey" FOREIGN KEY ("id") REFERENCES "contacts"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "contact_tags" ADD CONSTRAINT "contact_tags_contact_id_fkey" FOREIGN KEY ("contact_id") REFERENCES "contacts"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "contact_counts" ADD CONSTRAINT "contact_counts_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE CASCADE;
@@ -137,6 +150,9 @@ BEGIN
     FROM new_contacts n
   ON CONFLICT (id) DO NOTHING;
   PERFORM marketsage_refresh_contact_latest(array(SELECT n.id FROM new_contacts n));
+  INSERT INTO contact_tags (organization_id, tag, contact_id)
+  SELECT n.organization_id, t.tag, n.id FROM new_contacts n CROSS JOIN LATERAL unnest(n.tags) AS t(tag) WHERE t.tag IS NOT NULL
+  ON CONFLICT DO NOTHING;
   INSERT INTO contact_counts (organization_id, shard, n)
   SELECT n.organization_id, (pg_backend_pid() % 8)::smallint, count(*) FROM new_contacts n GROUP BY n.organization_id
   ON CONFLICT (organization_id, shard) DO UPDATE SET n = contact_counts.n + excluded.n;
@@ -199,6 +215,25 @@ CREATE TRIGGER contacts_facts_update AFTER UPDATE ON contacts
      OR OLD.consent_email IS DISTINCT FROM NEW.consent_email OR OLD.consent_sms IS DISTINCT FROM NEW.consent_sms
      OR OLD.consent_whatsapp IS DISTINCT FROM NEW.consent_whatsapp)
   EXECUTE FUNCTION marketsage_contact_updated();
+
+-- A contact's tags (or its organization, or id) changed: its tag rows are written anew.
+CREATE OR REPLACE FUNCTION marketsage_contact_tags_updated() RETURNS trigger AS $$
+BEGIN
+  IF current_setting('marketsage.bulk_load', true) = 'on' THEN
+    RETURN NULL;
+  END IF;
+  DELETE FROM contact_tags WHERE contact_id IN (OLD.id, NEW.id);
+  INSERT INTO contact_tags (organization_id, tag, contact_id)
+  SELECT NEW.organization_id, t.tag, NEW.id FROM unnest(NEW.tags) AS t(tag) WHERE t.tag IS NOT NULL
+  ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER contacts_tags_update AFTER UPDATE ON contacts
+  FOR EACH ROW
+  WHEN (OLD.tags IS DISTINCT FROM NEW.tags OR OLD.organization_id IS DISTINCT FROM NEW.organization_id OR OLD.id IS DISTINCT FROM NEW.id)
+  EXECUTE FUNCTION marketsage_contact_tags_updated();
 
 -- New events move their contacts' latest-event columns forward (one UPDATE per statement).
 CREATE OR REPLACE FUNCTION marketsage_events_inserted() RETURNS trigger AS $$
@@ -268,7 +303,7 @@ CREATE TRIGGER message_events_facts_delete AFTER DELETE ON message_events
   REFERENCING OLD TABLE AS old_events
   FOR EACH STATEMENT EXECUTE FUNCTION marketsage_events_changed();
 
--- Recompute every facts row and count from contacts and events (after bulk loads that skip the
+-- Recompute every facts row, tag row and count from contacts and events (after bulk loads that skip the
 -- triggers; NULL: every organization).
 CREATE OR REPLACE FUNCTION marketsage_rebuild_contact_facts(org uuid) RETURNS void AS $$
   DELETE FROM contact_facts WHERE org IS NULL OR organization_id = org;
@@ -309,6 +344,11 @@ CREATE OR REPLACE FUNCTION marketsage_rebuild_contact_facts(org uuid) RETURNS vo
                 GROUP BY e.contact_id, e.organization_id) l ON l.contact_id = c.id AND l.organization_id = c.organization_id
    WHERE org IS NULL OR c.organization_id = org
    ORDER BY c.organization_id, c.created_at;
+  DELETE FROM contact_tags WHERE org IS NULL OR organization_id = org;
+  INSERT INTO contact_tags (organization_id, tag, contact_id)
+  SELECT c.organization_id, t.tag, c.id FROM contacts c CROSS JOIN LATERAL unnest(c.tags) AS t(tag)
+   WHERE t.tag IS NOT NULL AND (org IS NULL OR c.organization_id = org)
+  ON CONFLICT DO NOTHING;
   DELETE FROM contact_counts WHERE org IS NULL OR organization_id = org;
   INSERT INTO contact_counts (organization_id, shard, n)
   SELECT c.organization_id, 0, count(*) FROM contacts c WHERE org IS NULL OR c.organization_id = org GROUP BY c.organization_id;

@@ -18,8 +18,8 @@ export interface CompileContext {
   plan?: "set" | "one";
   /**
    * Set when `c` is a contact_facts row rather than a contacts row (the "set" plan only): most
-   * profile conditions read the same columns there (city, company, source and tags are looked up
-   * in contacts as a set), and a message-event condition with min_count 1 reads the contact's
+   * profile conditions read the same columns there (tags come from contact_tags; city, company
+   * and source are looked up in contacts as a set), and a message-event condition with min_count 1 reads the contact's
    * latest event of that type. `ahead` lists the conditions (latestKey) for which the
    * organization has an event later than `now`: there a contact whose latest is after `now` has
    * its events probed (see eventsAheadOfNow).
@@ -143,7 +143,12 @@ function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
       }
     }
   }
-  if (ctx.facts && (cond.field === "tag" || cond.field === "city" || cond.field === "company" || cond.field === "source")) {
+  if (ctx.facts && cond.field === "tag") {
+    // contact_tags: the tagged contacts are a range of its primary key (organization, tag).
+    const tags = Array.isArray(cond.value) ? cond.value : [cond.value];
+    return Prisma.sql`c.id in (select t.contact_id from contact_tags t where t.organization_id = ${ctx.orgId}::uuid and t.tag = any(${tags}::text[]))`;
+  }
+  if (ctx.facts && (cond.field === "city" || cond.field === "company" || cond.field === "source")) {
     // Not on contact_facts: the contacts that match, as a set. Inside the sub-select `c` is the
     // contacts row (it shadows the outer facts row), so the condition compiles as for contacts.
     // (No coalesce inside: a WHERE drops NULL as it drops false, and a bare condition can use an index.)
@@ -152,7 +157,6 @@ function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
   }
   switch (cond.field) {
     case "tag":
-      // Array operators, so that the GIN index on tags answers them over many contacts.
       return Array.isArray(cond.value) ? Prisma.sql`c.tags && ${cond.value}::text[]` : Prisma.sql`c.tags @> array[${cond.value}]::text[]`;
     case "created_at":
       if (cond.op === "within_days") return Prisma.sql`c.created_at >= ${since(ctx, cond.value)}`;
