@@ -93,6 +93,9 @@ export function latestConditions(rule: Rule): MessageEventCondition[] {
   return "behavior" in rule && rule.behavior === "message_event" && rule.min_count === 1 ? [rule] : [];
 }
 
+/** Profile fields that are not on contact_facts: over it they compile to `c.id in (a set)`, never NULL. */
+const SET_FIELDS: ReadonlySet<string> = new Set(["tag", "city", "company", "source"]);
+
 function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
   if ("behavior" in cond) {
     switch (cond.behavior) {
@@ -148,7 +151,7 @@ function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
     const tags = Array.isArray(cond.value) ? cond.value : [cond.value];
     return Prisma.sql`c.id in (select t.contact_id from contact_tags t where t.organization_id = ${ctx.orgId}::uuid and t.tag = any(${tags}::text[]))`;
   }
-  if (ctx.facts && (cond.field === "city" || cond.field === "company" || cond.field === "source")) {
+  if (ctx.facts && SET_FIELDS.has(cond.field)) {
     // Not on contact_facts: the contacts that match, as a set. Inside the sub-select `c` is the
     // contacts row (it shadows the outer facts row), so the condition compiles as for contacts.
     // (No coalesce inside: a WHERE drops NULL as it drops false, and a bare condition can use an index.)
@@ -196,8 +199,9 @@ export function compileRule(rule: Rule, ctx: CompileContext): Prisma.Sql {
   if ("any" in rule) return Prisma.sql`(${Prisma.join(rule.any.map((r) => compileRule(r, ctx)), " or ")})`;
   if ("not" in rule) return Prisma.sql`(not ${compileRule(rule.not, ctx)})`;
   // Behaviour and consent conditions are never NULL as compiled (c.id IN a non-null set, EXISTS,
-  // a count, IS [NOT] NULL / IS NOT DISTINCT FROM); left bare, an IN under AND lets PostgreSQL
-  // plan a (parallel) hash semi-join instead of probing a subplan row by row.
-  if ("behavior" in rule) return Prisma.sql`(${condition(rule, ctx)})`;
+  // a count, IS [NOT] NULL / IS NOT DISTINCT FROM), nor are set fields over contact_facts; left
+  // bare, an IN under AND lets PostgreSQL plan a (parallel) hash semi-join instead of probing a
+  // subplan row by row.
+  if ("behavior" in rule || (ctx.facts && SET_FIELDS.has(rule.field))) return Prisma.sql`(${condition(rule, ctx)})`;
   return Prisma.sql`coalesce((${condition(rule, ctx)}), false)`;
 }
