@@ -27,6 +27,7 @@ const FACTS_DRIFT = `
                or f.has_email is distinct from (c.email is not null)
                or f.has_phone is distinct from (c.phone is not null)
                or f.country is distinct from c.country
+               or f.city is distinct from c.city
                or f.consent_email is distinct from c.consent_email
                or f.consent_sms is distinct from c.consent_sms
                or f.consent_whatsapp is distinct from c.consent_whatsapp
@@ -93,12 +94,12 @@ describe("contact_facts and contact_counts equal contacts and message_events", (
     expect(await drift()).toEqual({ facts: 0, counts: 0 });
   });
 
-  it("profile updates by SQL (country, status, email, tags)", async () => {
+  it("profile updates by SQL (country, city, status, email, tags)", async () => {
     const id = await someContact(`status = 'ACTIVE' and email is not null and country <> 'KE' and cardinality(tags) > 0`);
-    await cd.q(`update contacts set country = 'KE' where id = $1`, [id]);
+    await cd.q(`update contacts set country = 'KE', city = 'Mombasa' where id = $1`, [id]);
     await cd.q(`update contacts set status = 'ARCHIVED', email = null, tags = array['vip', 'vip', null, 'lagos-store'] where id = $1`, [id]);
     const f = await facts(id);
-    expect(f).toMatchObject({ country: "KE", status: "ARCHIVED", has_email: false, reach: 0 });
+    expect(f).toMatchObject({ country: "KE", city: "Mombasa", status: "ARCHIVED", has_email: false, reach: 0 });
     const tags = (await cd.q(`select tag from contact_tags where contact_id = $1 order by tag`, [id])).map((r) => r.tag);
     expect(tags).toEqual(["lagos-store", "vip"]);
     expect(await drift()).toEqual({ facts: 0, counts: 0 });

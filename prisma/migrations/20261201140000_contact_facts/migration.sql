@@ -5,7 +5,7 @@
 -- reachability bits, and the latest event of each type per channel, so "opened an email in the
 -- last 30 days" is one comparison on the contact's own row (~130 bytes: a scan of a million rows
 -- reads 150 MB instead of 490). contact_tags holds each contact's tags as rows, so "tagged vip"
--- is a range of its primary key. City, company and source stay on contacts only.
+-- is a range of its primary key. Company and source stay on contacts only.
 -- contact_counts keeps each organization's number of contacts (a preview's share) without
 -- counting a million rows.
 -- CreateTable
@@ -45,6 +45,7 @@ CREATE TABLE "contact_facts" (
     "whatsapp_replied_at" TIMESTAMPTZ(3),
     "whatsapp_bounced_at" TIMESTAMPTZ(3),
     "whatsapp_unsubscribed_at" TIMESTAMPTZ(3),
+    "city" TEXT,
 
     CONSTRAINT "contact_facts_pkey" PRIMARY KEY ("id")
 );
@@ -143,10 +144,10 @@ BEGIN
   IF current_setting('marketsage.bulk_load', true) = 'on' THEN
     RETURN NULL;
   END IF;
-  INSERT INTO contact_facts (id, organization_id, created_at, reach, status, has_email, has_phone, country, consent_email, consent_sms, consent_whatsapp)
+  INSERT INTO contact_facts (id, organization_id, created_at, reach, status, has_email, has_phone, country, consent_email, consent_sms, consent_whatsapp, city)
   SELECT n.id, n.organization_id, n.created_at,
          marketsage_reach(n.status, n.email, n.phone, n.consent_email, n.consent_sms, n.consent_whatsapp),
-         n.status, n.email IS NOT NULL, n.phone IS NOT NULL, n.country, n.consent_email, n.consent_sms, n.consent_whatsapp
+         n.status, n.email IS NOT NULL, n.phone IS NOT NULL, n.country, n.consent_email, n.consent_sms, n.consent_whatsapp, n.city
     FROM new_contacts n
   ON CONFLICT (id) DO NOTHING;
   PERFORM marketsage_refresh_contact_latest(array(SELECT n.id FROM new_contacts n));
@@ -189,10 +190,10 @@ BEGIN
     RETURN NULL;
   END IF;
   UPDATE contact_facts f
-     SET (id, organization_id, created_at, reach, status, has_email, has_phone, country, consent_email, consent_sms, consent_whatsapp) =
+     SET (id, organization_id, created_at, reach, status, has_email, has_phone, country, consent_email, consent_sms, consent_whatsapp, city) =
          (NEW.id, NEW.organization_id, NEW.created_at,
            marketsage_reach(NEW.status, NEW.email, NEW.phone, NEW.consent_email, NEW.consent_sms, NEW.consent_whatsapp),
-           NEW.status, NEW.email IS NOT NULL, NEW.phone IS NOT NULL, NEW.country, NEW.consent_email, NEW.consent_sms, NEW.consent_whatsapp)
+           NEW.status, NEW.email IS NOT NULL, NEW.phone IS NOT NULL, NEW.country, NEW.consent_email, NEW.consent_sms, NEW.consent_whatsapp, NEW.city)
    WHERE f.id IN (OLD.id, NEW.id); -- a changed id may already have reached the row (ON UPDATE CASCADE)
   IF OLD.organization_id IS DISTINCT FROM NEW.organization_id THEN
     INSERT INTO contact_counts (organization_id, shard, n)
@@ -211,7 +212,7 @@ CREATE TRIGGER contacts_facts_update AFTER UPDATE ON contacts
   FOR EACH ROW
   WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.organization_id IS DISTINCT FROM NEW.organization_id OR OLD.created_at IS DISTINCT FROM NEW.created_at
      OR OLD.status IS DISTINCT FROM NEW.status OR OLD.email IS DISTINCT FROM NEW.email OR OLD.phone IS DISTINCT FROM NEW.phone
-     OR OLD.country IS DISTINCT FROM NEW.country
+     OR OLD.country IS DISTINCT FROM NEW.country OR OLD.city IS DISTINCT FROM NEW.city
      OR OLD.consent_email IS DISTINCT FROM NEW.consent_email OR OLD.consent_sms IS DISTINCT FROM NEW.consent_sms
      OR OLD.consent_whatsapp IS DISTINCT FROM NEW.consent_whatsapp)
   EXECUTE FUNCTION marketsage_contact_updated();
@@ -307,11 +308,11 @@ CREATE TRIGGER message_events_facts_delete AFTER DELETE ON message_events
 -- triggers; NULL: every organization).
 CREATE OR REPLACE FUNCTION marketsage_rebuild_contact_facts(org uuid) RETURNS void AS $$
   DELETE FROM contact_facts WHERE org IS NULL OR organization_id = org;
-  INSERT INTO contact_facts (id, organization_id, created_at, reach, status, has_email, has_phone, country, consent_email, consent_sms, consent_whatsapp,
+  INSERT INTO contact_facts (id, organization_id, created_at, reach, status, has_email, has_phone, country, consent_email, consent_sms, consent_whatsapp, city,
          email_sent_at, email_delivered_at, email_failed_at, email_opened_at, email_clicked_at, email_replied_at, email_bounced_at, email_unsubscribed_at, sms_sent_at, sms_delivered_at, sms_failed_at, sms_opened_at, sms_clicked_at, sms_replied_at, sms_bounced_at, sms_unsubscribed_at, whatsapp_sent_at, whatsapp_delivered_at, whatsapp_failed_at, whatsapp_opened_at, whatsapp_clicked_at, whatsapp_replied_at, whatsapp_bounced_at, whatsapp_unsubscribed_at)
   SELECT c.id, c.organization_id, c.created_at,
          marketsage_reach(c.status, c.email, c.phone, c.consent_email, c.consent_sms, c.consent_whatsapp),
-         c.status, c.email IS NOT NULL, c.phone IS NOT NULL, c.country, c.consent_email, c.consent_sms, c.consent_whatsapp,
+         c.status, c.email IS NOT NULL, c.phone IS NOT NULL, c.country, c.consent_email, c.consent_sms, c.consent_whatsapp, c.city,
          l.email_sent_at, l.email_delivered_at, l.email_failed_at, l.email_opened_at, l.email_clicked_at, l.email_replied_at, l.email_bounced_at, l.email_unsubscribed_at, l.sms_sent_at, l.sms_delivered_at, l.sms_failed_at, l.sms_opened_at, l.sms_clicked_at, l.sms_replied_at, l.sms_bounced_at, l.sms_unsubscribed_at, l.whatsapp_sent_at, l.whatsapp_delivered_at, l.whatsapp_failed_at, l.whatsapp_opened_at, l.whatsapp_clicked_at, l.whatsapp_replied_at, l.whatsapp_bounced_at, l.whatsapp_unsubscribed_at
     FROM contacts c
     LEFT JOIN (SELECT e.contact_id, e.organization_id,

@@ -18,8 +18,8 @@ export interface CompileContext {
   plan?: "set" | "one";
   /**
    * Set when `c` is a contact_facts row rather than a contacts row (the "set" plan only): most
-   * profile conditions read the same columns there (tags come from contact_tags; city, company
-   * and source are looked up in contacts as a set), and a message-event condition with min_count 1 reads the contact's
+   * profile conditions read the same columns there (tags come from contact_tags; company and
+   * source are looked up in contacts as a set), and a message-event condition with min_count 1 reads the contact's
    * latest event of that type. `ahead` lists the conditions (latestKey) for which the
    * organization has an event later than `now`: there a contact whose latest is after `now` has
    * its events probed (see eventsAheadOfNow).
@@ -94,7 +94,7 @@ export function latestConditions(rule: Rule): MessageEventCondition[] {
 }
 
 /** Profile fields that are not on contact_facts: over it they compile to `c.id in (a set)`, never NULL. */
-const SET_FIELDS: ReadonlySet<string> = new Set(["tag", "city", "company", "source"]);
+const SET_FIELDS: ReadonlySet<string> = new Set(["tag", "company", "source"]);
 
 function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
   if ("behavior" in cond) {
@@ -151,7 +151,7 @@ function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
     const tags = Array.isArray(cond.value) ? cond.value : [cond.value];
     return Prisma.sql`c.id in (select t.contact_id from contact_tags t where t.organization_id = ${ctx.orgId}::uuid and t.tag = any(${tags}::text[]))`;
   }
-  if (ctx.facts && SET_FIELDS.has(cond.field)) {
+  if (ctx.facts && SET_FIELDS.has(cond.field)) { // company, source
     // Not on contact_facts: the contacts that match, as a set. Inside the sub-select `c` is the
     // contacts row (it shadows the outer facts row), so the condition compiles as for contacts.
     // (No coalesce inside: a WHERE drops NULL as it drops false, and a bare condition can use an index.)
