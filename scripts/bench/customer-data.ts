@@ -151,7 +151,13 @@ export async function benchCustomerData(runtime: Runtime, url: string, apiKey: s
     ms: await time(Math.min(n, 30), () =>
       call("preview_segment", { rules: { all: [{ field: "tag", op: "has", value: "vip" }, { behavior: "message_event", event: "CLICKED", within_days: 90 }] } }),
     ),
-    note: "tags read from contacts as a set",
+    note: "tagged contacts from contact_tags",
+  });
+  out.push({
+    name: "preview_segment (city Lagos, opened on any channel 30d)",
+    ms: await time(Math.min(n, 30), () =>
+      call("preview_segment", { rules: { all: [{ field: "city", op: "eq", value: "Lagos" }, { behavior: "message_event", event: "OPENED", within_days: 30 }] } }),
+    ),
   });
   out.push({
     name: "preview_segment (visited /pricing twice in 90d)",
