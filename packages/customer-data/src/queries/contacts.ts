@@ -61,6 +61,11 @@ export async function findContact(db: DbHandle, org: OrgInfo, ref: CustomerRefIn
  */
 export const REACH_BITS = Prisma.sql`marketsage_reach(c.status, c.email, c.phone, c.consent_email, c.consent_sms, c.consent_whatsapp)`;
 
+/** Rows counted per reachable channel, `email, sms, whatsapp`, from a reach-bits expression. */
+export const reachCounts = (bits: Prisma.Sql) =>
+  Prisma.sql`count(*) filter (where ((${bits}) & 1) <> 0)::int as email, count(*) filter (where ((${bits}) & 2) <> 0)::int as sms,
+    count(*) filter (where ((${bits}) & 4) <> 0)::int as whatsapp`;
+
 /** `e_ok, s_ok, w_ok` booleans from a reach-bits expression. */
 export const reachFlags = (bits: Prisma.Sql) =>
   Prisma.sql`((${bits}) & 1) <> 0 as e_ok, ((${bits}) & 2) <> 0 as s_ok, ((${bits}) & 4) <> 0 as w_ok`;

@@ -3,7 +3,7 @@
 import { Prisma } from "@marketsage/db";
 import type { DbHandle, OrgInfo, Range } from "@marketsage/core";
 import type { LoadedSegment } from "../segments/membership.ts";
-import { REACH_BITS, reachFlags } from "./contacts.ts";
+import { reachFlags } from "./contacts.ts";
 
 export interface Reach {
   members: number;
@@ -23,8 +23,6 @@ export interface SegmentFigures {
   sampleIds: string[];
 }
 
-/** Whose figures: a segment's stored member list, or the contacts matching a live rule (SQL over `c`). */
-export type MemberSource = { segmentId: string } | { member: Prisma.Sql };
 
 export interface FigureOptions {
   /** Sign-up counts (and engagement) over this range. */
@@ -46,7 +44,7 @@ export interface FigureOptions {
  * in the range". Should any member have such an event, or the range end before now, the events
  * themselves are aggregated.
  */
-export async function segmentFigures(db: DbHandle, org: OrgInfo, source: MemberSource, opts: FigureOptions): Promise<SegmentFigures> {
+export async function segmentFigures(db: DbHandle, org: OrgInfo, segmentId: string, opts: FigureOptions): Promise<SegmentFigures> {
   const range = opts.range ?? null;
   const withEngagement = opts.engagement !== undefined;
   const now = opts.engagement?.now;
@@ -61,16 +59,11 @@ export async function segmentFigures(db: DbHandle, org: OrgInfo, source: MemberS
                   and e.occurred_at >= ${from} and e.occurred_at < ${to} and e.contact_id is not null
                 group by e.contact_id) ev
          join m on m.id = ev.contact_id)`;
-  // The members with what the figures read: a stored member list's own rows (state kept by
-  // triggers), or the contacts matching a live rule.
-  const members =
-    "segmentId" in source
-      ? Prisma.sql`select m.contact_id as id, m.contact_created_at as created_at, m.last_delivered_at, m.last_engaged_at,
+  // The members with what the figures read: the segment's stored member rows (state kept by triggers).
+  const members = Prisma.sql`select m.contact_id as id, m.contact_created_at as created_at, m.last_delivered_at, m.last_engaged_at,
                           ${reachFlags(Prisma.sql`m.reach`)}
                      from segment_members m
-                    where m.segment_id = ${source.segmentId}::uuid and m.organization_id = ${org.id}::uuid and m.removed_at is null`
-      : Prisma.sql`select c.id, c.created_at, c.last_delivered_at, c.last_engaged_at, ${reachFlags(REACH_BITS)}
-                     from contacts c where c.organization_id = ${org.id}::uuid and ${source.member}`;
+                    where m.segment_id = ${segmentId}::uuid and m.organization_id = ${org.id}::uuid and m.removed_at is null`;
   const inRange = (col: Prisma.Sql) => Prisma.sql`(${col} >= ${from} and ${col} < ${to})`;
   const eng = !withEngagement || !range
     ? Prisma.sql`(select null::int as messaged, null::int as engaged, 0 as beyond)`

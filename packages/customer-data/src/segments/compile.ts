@@ -19,8 +19,8 @@ export interface CompileContext {
   /**
    * Set when `c` is a contact_facts row rather than a contacts row (the "set" plan only): most
    * profile conditions read the same columns there (tags come from contact_tags; company and
-   * source are looked up in contacts as a set), and a message-event condition with min_count 1 reads the contact's
-   * latest event of that type. `ahead` lists the conditions (latestKey) for which the
+   * source are looked up in contacts as a set), and a message-event condition with min_count 1
+   * reads the contact's latest event of that type. `ahead` lists the conditions (latestKey) for which the
    * organization has an event later than `now`: there a contact whose latest is after `now` has
    * its events probed (see eventsAheadOfNow).
    */

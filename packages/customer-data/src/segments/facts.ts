@@ -33,10 +33,6 @@ const newest = (events: Array<(typeof MESSAGE_EVENTS)[number]>) =>
 export const LAST_DELIVERED = newest(["DELIVERED"]);
 export const LAST_ENGAGED = newest(["OPENED", "CLICKED", "REPLIED"]);
 
-/** Reach bits of a contact_facts row `c` as counts: `email, sms, whatsapp`. */
-export const REACH_COUNTS = Prisma.sql`count(*) filter (where c.reach & 1 <> 0)::int as email,
-  count(*) filter (where c.reach & 2 <> 0)::int as sms, count(*) filter (where c.reach & 4 <> 0)::int as whatsapp`;
-
 /** The organization's number of contacts (contact_counts: summed shards, kept by triggers). */
 export async function contactTotal(db: DbHandle, orgId: string): Promise<number> {
   const [r] = await db.$queryRaw<Array<{ n: number }>>`

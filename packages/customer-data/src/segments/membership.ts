@@ -8,7 +8,6 @@ import { NotFoundError, UserError, type DbHandle, type OrgInfo } from "@marketsa
 import { compileRule } from "./compile.ts";
 import { describeRule } from "./describe.ts";
 import { parseRule, type Rule } from "./rules.ts";
-import type { MemberSource } from "../queries/segment-stats.ts";
 import { compileOverFacts, LAST_DELIVERED, LAST_ENGAGED } from "./facts.ts";
 
 /** How old a rule segment's stored membership may be before a read evaluates the rules again. */
@@ -32,8 +31,6 @@ export interface LoadedSegment {
   rule: Rule | null;
   /** SQL boolean over contacts `c`: is c a member. */
   member: Prisma.Sql;
-  /** Where segment figures read the members: the stored list, or (live rules) `member`. */
-  source: MemberSource;
   description: string;
   /** Rule segments: when `member` (the stored membership) was evaluated; null for static lists and live rules. */
   evaluatedAt: Date | null;
@@ -53,7 +50,6 @@ export function segmentFromRow(row: SegmentRow, org: OrgInfo, now: Date, plan: "
       kind: "static",
       rule: null,
       member: stored(row.id),
-      source: { segmentId: row.id },
       description: row.description ?? "A static list of contacts.",
       evaluatedAt: null,
     };
@@ -65,7 +61,7 @@ export function segmentFromRow(row: SegmentRow, org: OrgInfo, now: Date, plan: "
     throw new UserError(`Segment "${row.name}" has stored rules that are no longer valid (${(e as Error).message}). Re-save it with valid rules.`);
   }
   const member = compileRule(rule, { orgId: org.id, currency: org.reportingCurrency, now, plan });
-  return { row, kind: "rules", rule, member, source: { member }, description: describeRule(rule), evaluatedAt: null };
+  return { row, kind: "rules", rule, member, description: describeRule(rule), evaluatedAt: null };
 }
 
 export interface Evaluation {
@@ -132,7 +128,7 @@ export async function resolveSegment(db: DbHandle, org: OrgInfo, row: SegmentRow
     await evaluateMembers(db, org, live, now);
     at = now;
   }
-  return { ...live, member: stored(row.id), source: { segmentId: row.id }, evaluatedAt: at };
+  return { ...live, member: stored(row.id), evaluatedAt: at };
 }
 
 export async function loadSegment(db: DbHandle, org: OrgInfo, id: string, now: Date, maxAgeSeconds = DEFAULT_MAX_AGE_SECONDS): Promise<LoadedSegment> {

@@ -1,8 +1,9 @@
 import { defineTool, piiPolicy } from "@marketsage/core";
 import { z } from "zod";
-import { CONTACT_COLUMNS, summarize, type ContactRow } from "../queries/contacts.ts";
+import { Prisma } from "@marketsage/db";
+import { CONTACT_COLUMNS, reachCounts, summarize, type ContactRow } from "../queries/contacts.ts";
 import { CustomerSummary } from "../schemas.ts";
-import { compileOverFacts, contactTotal, newestMatching, REACH_COUNTS } from "../segments/facts.ts";
+import { compileOverFacts, contactTotal, newestMatching } from "../segments/facts.ts";
 import { describeRule } from "../segments/describe.ts";
 import { parseRule, RULE_GRAMMAR } from "../segments/rules.ts";
 
@@ -37,7 +38,7 @@ export const previewSegment = defineTool({
     // organization's kept count.
     const member = await compileOverFacts(ctx.db, ctx.org, rule, now);
     const figures = ctx.db.$queryRaw<Array<{ members: number; email: number; sms: number; whatsapp: number }>>`
-      select count(*)::int as members, ${REACH_COUNTS}
+      select count(*)::int as members, ${reachCounts(Prisma.sql`c.reach`)}
         from contact_facts c where c.organization_id = ${ctx.org.id}::uuid and ${member}`.then((r) => r[0]!);
     const members = figures.then((f) => f.members);
     members.catch(() => undefined); // the sample may not wait for it; Promise.all reports the failure
