@@ -1,4 +1,4 @@
-export { openDb } from "./client.ts";
+export { openDb, poolOf, SESSION_OPTIONS } from "./client.ts";
 export type { Db, OpenOptions } from "./client.ts";
 export { resolveDatabaseUrl, assertMigrated, DatabaseNotReadyError } from "./connection.ts";
 export type { ResolvedDatabase } from "./connection.ts";
@@ -7,7 +7,8 @@ export type { EmbeddedServer } from "./embedded.ts";
 export { applyMigrations, pendingMigrations, listMigrations } from "./migrate.ts";
 export { findRepoRoot } from "./paths.ts";
 export { Prisma, PrismaClient } from "./generated/prisma/client.ts";
-export type {
+// Values as well as types: @marketsage/domain builds its zod enums from them (one list, Prisma's).
+export {
   Role,
   Channel,
   ContactStatus,
@@ -18,6 +19,8 @@ export type {
   TouchpointType,
   AuditOutcome,
   DeviceType,
+  MessageDirection,
+  AlertSeverity,
 } from "./generated/prisma/enums.ts";
 export { hashApiKey, apiKeyPrefix } from "./api-key.ts";
 export { DEMO_ORGS, DEMO_ROLES, demoApiKey } from "./seed/demo-accounts.ts";
