@@ -57,11 +57,15 @@ function errorResult(err: unknown, correlationId: string): { result: CallToolRes
   };
 }
 
-function formatIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
-  return issues
-    .slice(0, 8)
-    .map((i) => `${i.path.length ? i.path.map(String).join(".") : "(input)"}: ${i.message}`)
-    .join("; ");
+/**
+ * Zod issues as one line a model can act on: unknown keys first (their messages, from strictInput,
+ * list the accepted keys), each issue prefixed by where it is (a.b[0].c); top-level ones bare.
+ */
+function formatIssues(issues: ReadonlyArray<{ code?: string; path: PropertyKey[]; message: string }>): string {
+  const where = (path: PropertyKey[]) => path.map((p, i) => (typeof p === "number" ? `[${p}]` : i ? `.${String(p)}` : String(p))).join("");
+  const ordered = [...issues.filter((i) => i.code === "unrecognized_keys"), ...issues.filter((i) => i.code !== "unrecognized_keys")];
+  const shown = ordered.slice(0, 8).map((i) => (i.path.length ? `${where(i.path)}: ${i.message}` : i.message));
+  return shown.join("; ") + (issues.length > shown.length ? ` (and ${issues.length - shown.length} more)` : "");
 }
 
 export interface InvokerOptions {

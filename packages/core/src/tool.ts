@@ -6,6 +6,7 @@ import type { Logger } from "./logger.ts";
 import type { Scope } from "./scopes.ts";
 import type { Principal } from "./auth.ts";
 import type { ServerName } from "./config.ts";
+import { strictInput } from "./strict-input.ts";
 
 export interface ToolAnnotations {
   readOnlyHint: boolean;
@@ -60,8 +61,9 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyTool = ToolDefinition<any, any>;
 
+/** Every tool is made here, so every tool's input is strict (unknown keys refused by name), at any depth. */
 export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {
-  return def;
+  return { ...def, input: strictInput(def.input) };
 }
 
 export function isWriteTool(tool: AnyTool): boolean {
