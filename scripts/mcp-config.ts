@@ -5,7 +5,8 @@
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { builtEntry, ensureBuilt, SERVER_KEYS, SERVERS } from "@marketsage/client";
+import { serverNames } from "@marketsage/catalog";
+import { builtEntry, ensureBuilt } from "@marketsage/client";
 import { defaultDataDir, DEMO_ORGS, DEMO_ROLES, demoApiKey, findRepoRoot, type Role } from "@marketsage/db";
 
 const USAGE = `usage: pnpm mcp:config [--client claude|cursor|vscode] [--role ${DEMO_ROLES.join("|")}]
@@ -39,7 +40,7 @@ const org = DEMO_ORGS.find((o) => o.slug === values.org) ?? fail(`--org must be 
 const client = values.client!;
 if (!["claude", "cursor", "vscode"].includes(client)) fail("--client must be claude, cursor or vscode");
 
-const names = SERVER_KEYS.map((k) => SERVERS[k].module.name);
+const names = serverNames();
 const built = ensureBuilt(names, { quiet: true });
 if (built) process.stderr.write(`(built the server bundles: ${built})\n`);
 

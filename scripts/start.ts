@@ -2,7 +2,8 @@
 // data when empty), builds the server bundles when needed, then runs the harness as a guided tour.
 //   pnpm start [--scale tiny|demo] [--database-url URL]
 import { parseArgs } from "node:util";
-import { ensureBuilt, SERVER_KEYS, SERVERS } from "@marketsage/client";
+import { serverNames } from "@marketsage/catalog";
+import { ensureBuilt } from "@marketsage/client";
 import { runHarness } from "@marketsage/client/harness";
 import { resolveDatabaseUrl } from "@marketsage/db";
 import { prepareDatabase } from "./lib/prepare.ts";
@@ -23,7 +24,7 @@ step(db.embedded ? "using the embedded PostgreSQL (under .data/)" : "using DATAB
 // Once: migrate, seed the demo data when the database has none, and compute predictions.
 await prepareDatabase(db.url, ["--if-empty", "--scale", scale], step);
 
-const why = ensureBuilt(SERVER_KEYS.map((k) => SERVERS[k].module.name));
+const why = ensureBuilt(serverNames());
 if (why) step(`built the server bundles (${why})`);
 step(`ready in ${((performance.now() - t0) / 1000).toFixed(1)} s; starting the tour\n`);
 

@@ -1,12 +1,13 @@
 // Migrating and seeding, shared by `pnpm db:seed`, `pnpm db:setup` and `pnpm start`.
-import { refreshAllOrganizations } from "@marketsage/customer-data";
+import { CATALOG } from "@marketsage/catalog";
 import { applyMigrations, pendingMigrations } from "@marketsage/db";
 import { runSeedCli } from "@marketsage/db/seed";
 
-/** `pnpm db:seed` arguments; then predictions by the same code as the refresh_predictions tool. */
+/** `pnpm db:seed` arguments; then every catalog server's after-seed work (e.g. predictions). */
 export async function seedWithPredictions(databaseUrl: string, argv: string[], log: (m: string) => void): Promise<void> {
   const seeded = await runSeedCli(databaseUrl, argv);
-  if (seeded) await refreshAllOrganizations(databaseUrl, seeded.now, log);
+  if (!seeded) return;
+  for (const e of CATALOG) if (e.afterSeed) await (await e.afterSeed())(databaseUrl, seeded.now, log);
 }
 
 /** Apply pending migrations, then seed with `seedArgs` (e.g. --if-empty). */

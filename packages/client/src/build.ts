@@ -1,4 +1,4 @@
-// The servers' built entries (esbuild bundles): built when missing or older than any source.
+// The built entries (esbuild bundles, scripts/build.ts): built when missing or older than any source.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -18,8 +18,9 @@ function newestMtime(dir: string): number {
 
 /** Why the bundles need building, or undefined when every one is fresh. */
 export function staleBuild(servers: readonly ServerName[], repoRoot = findRepoRoot()): string | undefined {
-  const sources = Math.max(...["core", "db", ...servers].map((p) => newestMtime(path.join(repoRoot, "packages", p, "src"))));
-  for (const s of servers) {
+  const pkgs = fs.readdirSync(path.join(repoRoot, "packages"));
+  const sources = Math.max(...pkgs.map((p) => newestMtime(path.join(repoRoot, "packages", p, "src"))));
+  for (const s of [...servers, "http"]) {
     const entry = builtEntry(s, repoRoot);
     if (!fs.existsSync(entry)) return `${path.relative(repoRoot, entry)} is missing`;
     if (fs.statSync(entry).mtimeMs < sources) return `${path.relative(repoRoot, entry)} is older than the sources`;
@@ -27,10 +28,15 @@ export function staleBuild(servers: readonly ServerName[], repoRoot = findRepoRo
   return undefined;
 }
 
-/** Runs scripts/build.mjs when needed; returns what was stale (undefined: nothing to do). */
+/** Runs scripts/build.ts when needed; returns what was stale (undefined: nothing to do). */
 export function ensureBuilt(servers: readonly ServerName[], opts: { repoRoot?: string; quiet?: boolean } = {}): string | undefined {
   const repoRoot = opts.repoRoot ?? findRepoRoot();
   const why = staleBuild(servers, repoRoot);
-  if (why) execFileSync(process.execPath, [path.join(repoRoot, "scripts", "build.mjs")], { stdio: opts.quiet ? "ignore" : ["ignore", "inherit", "inherit"] });
+  if (why) {
+    execFileSync(process.execPath, ["--import", "tsx", path.join(repoRoot, "scripts", "build.ts")], {
+      cwd: repoRoot,
+      stdio: opts.quiet ? "ignore" : ["ignore", "inherit", "inherit"],
+    });
+  }
   return why;
 }

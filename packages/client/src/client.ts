@@ -11,7 +11,8 @@ import { createDirectBackend } from "./direct.ts";
 import { McpUnavailableError, OutcomeUnknownError, type FallbackReason } from "./errors.ts";
 import { createServerManager, type ServerManager } from "./manager.ts";
 import { stdioLaunch } from "./launch.ts";
-import { SERVER_KEYS, SERVERS, serverEntry } from "./registry.ts";
+import { serverNames, type Catalog } from "@marketsage/catalog";
+import { findServer, loadServers } from "./registry.ts";
 import { inRollout } from "./rollout.ts";
 import { unwrapResult } from "./result.ts";
 import type { CallOptions, ClientMode, ServerNamespaces, ToolCallResult } from "./types.ts";
@@ -31,6 +32,8 @@ export interface MarketSageClientOptions {
   breaker?: BreakerOptions;
   log?: Logger;
   repoRoot?: string;
+  /** The servers (default: the catalog). Tests pass one with a fake entry. */
+  catalog?: Catalog;
 }
 
 export interface ClientServerStatus {
@@ -57,7 +60,7 @@ export function serverUrlVar(server: ServerName): string {
 
 export async function createMarketSageClient(opts: MarketSageClientOptions): Promise<MarketSageClient> {
   const env = opts.env;
-  const config = loadConfig(env);
+  const config = loadConfig(env, { servers: serverNames(opts.catalog) });
   const mode: ClientMode = opts.mode ?? "auto";
   const log = opts.log ?? createLogger({ level: config.logLevel, name: "marketsage-client" });
   const repoRoot = opts.repoRoot ?? findRepoRoot();
@@ -65,7 +68,8 @@ export async function createMarketSageClient(opts: MarketSageClientOptions): Pro
   // The embedded database is started once, here, and its URL handed to every child.
   const databaseUrl = (await resolveDatabaseUrl(opts.databaseUrl ?? config.databaseUrl, { dataDir: config.dataDir, log: (m) => log.info(m) })).url;
 
-  const direct = createDirectBackend({ databaseUrl: async () => databaseUrl, config, apiKey: opts.apiKey, log });
+  const servers = await loadServers(opts.catalog);
+  const direct = createDirectBackend({ servers, databaseUrl: async () => databaseUrl, config, apiKey: opts.apiKey, log });
   const launchFor = (name: ServerName): LaunchSpec => {
     const o = opts.servers?.[name];
     const url = o && "url" in o ? o.url : env[serverUrlVar(name)];
@@ -73,9 +77,9 @@ export async function createMarketSageClient(opts: MarketSageClientOptions): Pro
     const custom = o && "command" in o ? { command: o.command, args: o.args ?? [] } : {};
     return stdioLaunch(name, { apiKey: opts.apiKey, databaseUrl, env, repoRoot, ...custom });
   };
-  const names = SERVER_KEYS.map((k) => SERVERS[k].module.name);
+  const names = servers.map((e) => e.name);
   const manager = createServerManager({
-    servers: names.map((name) => ({ name, launch: launchFor(name), healthCheck: serverEntry(name)?.healthCheck })),
+    servers: servers.map((e) => ({ name: e.name, launch: launchFor(e.name), healthCheck: e.pkg.healthCheck })),
     log,
     initializeTimeoutMs: opts.initializeTimeoutMs ?? 10_000,
     callTimeoutMs,
@@ -104,7 +108,7 @@ export async function createMarketSageClient(opts: MarketSageClientOptions): Pro
 
   async function call(server: ServerName, tool: string, args: Record<string, unknown> = {}, copts: CallOptions = {}): Promise<ToolCallResult<Record<string, unknown>>> {
     const started = performance.now();
-    const def: AnyTool | undefined = serverEntry(server)?.module.tools.find((t) => t.name === tool);
+    const def: AnyTool | undefined = findServer(servers, server)?.pkg.module.tools.find((t) => t.name === tool);
     const done = (result: CallToolResult, servedBy: "mcp" | "direct", fb?: { reason: FallbackReason; detail: string }): ToolCallResult<Record<string, unknown>> => ({
       data: unwrapResult(server, tool, result, servedBy),
       servedBy,
@@ -143,12 +147,11 @@ export async function createMarketSageClient(opts: MarketSageClientOptions): Pro
   }
 
   const namespaces = Object.fromEntries(
-    SERVER_KEYS.map((key) => {
-      const entry = SERVERS[key];
+    servers.map((entry) => {
       const methods = Object.fromEntries(
-        Object.entries(entry.tools).map(([method, tool]) => [method, (input?: Record<string, unknown>, o?: CallOptions) => call(entry.module.name, tool.name, input ?? {}, o)]),
+        Object.entries(entry.pkg.tools).map(([method, tool]) => [method, (input?: Record<string, unknown>, o?: CallOptions) => call(entry.name, tool.name, input ?? {}, o)]),
       );
-      return [key, methods];
+      return [entry.key, methods];
     }),
   ) as unknown as ServerNamespaces;
 

@@ -3,7 +3,7 @@
 // MCP never opens a database pool here.
 import { authenticate, createInvoker, createRuntime, type Config, type Invoker, type Logger, type Principal, type Runtime, type ServerName } from "@marketsage/core";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { serverEntry } from "./registry.ts";
+import { findServer, type LoadedEntry } from "./registry.ts";
 
 export interface DirectBackend {
   call(server: ServerName, tool: string, args: Record<string, unknown>): Promise<CallToolResult>;
@@ -11,7 +11,7 @@ export interface DirectBackend {
   close(): Promise<void>;
 }
 
-export function createDirectBackend(opts: { databaseUrl: () => Promise<string>; config: Config; apiKey: string; log: Logger }): DirectBackend {
+export function createDirectBackend(opts: { servers: readonly LoadedEntry[]; databaseUrl: () => Promise<string>; config: Config; apiKey: string; log: Logger }): DirectBackend {
   let runtime: Promise<Runtime> | undefined;
   const invokers = new Map<ServerName, Invoker>();
 
@@ -23,9 +23,9 @@ export function createDirectBackend(opts: { databaseUrl: () => Promise<string>; 
   async function invoker(server: ServerName): Promise<Invoker> {
     let inv = invokers.get(server);
     if (!inv) {
-      const entry = serverEntry(server);
+      const entry = findServer(opts.servers, server);
       if (!entry) throw new Error(`Unknown server ${server}`);
-      inv = createInvoker({ server, tools: entry.module.tools, runtime: await getRuntime(), apiKey: opts.apiKey });
+      inv = createInvoker({ server, tools: entry.pkg.module.tools, runtime: await getRuntime(), apiKey: opts.apiKey });
       invokers.set(server, inv);
     }
     return inv;

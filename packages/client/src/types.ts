@@ -3,7 +3,7 @@
 import type { ServerName, ToolDefinition } from "@marketsage/core";
 import type { z } from "zod";
 import type { CallPath, FallbackReason } from "./errors.ts";
-import type { SERVERS } from "./registry.ts";
+import type { CamelCase, CatalogEntries } from "@marketsage/catalog";
 
 export type ClientMode = "auto" | "mcp" | "direct";
 
@@ -36,4 +36,7 @@ export type ToolMethod<T> = {} extends InputOf<T>
 
 export type ToolMethods<Tools> = { [K in keyof Tools]: ToolMethod<Tools[K]> };
 
-export type ServerNamespaces = { [K in keyof typeof SERVERS]: ToolMethods<(typeof SERVERS)[K]["tools"]> };
+type ToolsOf<N extends keyof CatalogEntries> = Awaited<ReturnType<CatalogEntries[N]["load"]>>["tools"];
+
+/** One namespace per catalog server (customer-data → client.customerData), one method per tool. */
+export type ServerNamespaces = { [N in keyof CatalogEntries & string as CamelCase<N>]: ToolMethods<ToolsOf<N>> };

@@ -1,8 +1,8 @@
 // Configuration: the environment parsed once, with zod, at the entry point, then passed down.
 import { z } from "zod";
 
-export const SERVER_NAMES = ["customer-data", "campaign-analytics", "leadpulse", "external-services", "monitoring"] as const;
-export type ServerName = (typeof SERVER_NAMES)[number];
+/** A server's name as the catalog (@marketsage/catalog) spells it; core knows no server by name. */
+export type ServerName = string;
 
 /** MCP_CUSTOMER_DATA_ENABLED, MCP_CAMPAIGN_ANALYTICS_ENABLED, … */
 export function serverFlagName(server: ServerName): string {
@@ -47,11 +47,6 @@ const EnvSchema = z.object({
   MARKETSAGE_DATA_DIR: optionalString,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MCP_ENABLED: bool(true),
-  MCP_CUSTOMER_DATA_ENABLED: bool(true),
-  MCP_CAMPAIGN_ANALYTICS_ENABLED: bool(true),
-  MCP_LEADPULSE_ENABLED: bool(true),
-  MCP_EXTERNAL_SERVICES_ENABLED: bool(true),
-  MCP_MONITORING_ENABLED: bool(true),
   MCP_READ_ONLY: bool(false),
   MCP_TOOLS: optionalString,
   MCP_RATE_LIMIT_PER_MINUTE: int(0, 0, 1_000_000),
@@ -59,11 +54,15 @@ const EnvSchema = z.object({
   MCP_SEND_LIMIT_PER_DAY: int(5000, 1, 100_000_000),
   MCP_ROLLOUT_PERCENT: int(100, 0, 100),
   MCP_CALL_TIMEOUT_MS: int(30_000, 100, 600_000),
+  // 0 = no limit. Write tools that set a longer transaction limit get it for their statements.
+  MCP_STATEMENT_TIMEOUT_MS: int(15_000, 0, 3_600_000),
+  MCP_MAX_MESSAGE_BYTES: int(4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
 });
 
 export interface Flags {
   mcpEnabled: boolean;
-  servers: Record<ServerName, boolean>;
+  /** MCP_<SERVER>_ENABLED values that were set; a server not named here is on. */
+  servers: Readonly<Record<ServerName, boolean>>;
   readOnly: boolean;
   /** Allow-list of tool names; undefined = all. */
   tools: ReadonlySet<string> | undefined;
@@ -85,16 +84,45 @@ export interface Config {
   rateLimits: RateLimitPolicy;
   rolloutPercent: number;
   callTimeoutMs: number;
+  /** Longest a database statement may run for a call (ms; 0 = no limit). */
+  statementTimeoutMs: number;
+  /** Longest JSON-RPC message accepted on stdin (bytes). */
+  maxMessageBytes: number;
 }
 
 export class ConfigError extends Error {}
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+const SERVER_FLAG = /^MCP_([A-Z0-9_]+)_ENABLED$/;
+
+/** The server a MCP_<SERVER>_ENABLED variable names (lower-case, dashes), or undefined. */
+export function serverOfFlag(variable: string): ServerName | undefined {
+  const m = SERVER_FLAG.exec(variable);
+  return m ? m[1]!.toLowerCase().replace(/_/g, "-") : undefined;
+}
+
+export interface LoadConfigOptions {
+  /** The catalog's server names: a MCP_<X>_ENABLED naming none of them is refused. */
+  servers?: readonly ServerName[];
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, opts: LoadConfigOptions = {}): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
+  const lines = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  // Per-server flags: read for whichever server a variable names (the catalog decides which exist).
+  const servers: Record<ServerName, boolean> = {};
+  const serverFlag = bool(true);
+  for (const [k, v] of Object.entries(env)) {
+    const server = serverOfFlag(k);
+    if (!server || v === undefined) continue;
+    if (opts.servers && !opts.servers.includes(server)) {
+      lines.push(`${k}: no server is called "${server}" (servers: ${opts.servers.join(", ")})`);
+      continue;
+    }
+    const r = serverFlag.safeParse(v);
+    if (r.success) servers[server] = r.data;
+    else lines.push(`${k}: ${r.error.issues[0]?.message ?? "invalid"}`);
   }
+  if (!parsed.success || lines.length) throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
   const e = parsed.data;
   return {
     databaseUrl: e.DATABASE_URL,
@@ -103,13 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     flags: {
       mcpEnabled: e.MCP_ENABLED,
-      servers: {
-        "customer-data": e.MCP_CUSTOMER_DATA_ENABLED,
-        "campaign-analytics": e.MCP_CAMPAIGN_ANALYTICS_ENABLED,
-        leadpulse: e.MCP_LEADPULSE_ENABLED,
-        "external-services": e.MCP_EXTERNAL_SERVICES_ENABLED,
-        monitoring: e.MCP_MONITORING_ENABLED,
-      },
+      servers,
       readOnly: e.MCP_READ_ONLY,
       tools: e.MCP_TOOLS ? new Set(e.MCP_TOOLS.split(",").map((s) => s.trim()).filter(Boolean)) : undefined,
     },
@@ -120,12 +142,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     rolloutPercent: e.MCP_ROLLOUT_PERCENT,
     callTimeoutMs: e.MCP_CALL_TIMEOUT_MS,
+    statementTimeoutMs: e.MCP_STATEMENT_TIMEOUT_MS,
+    maxMessageBytes: e.MCP_MAX_MESSAGE_BYTES,
   };
 }
 
 /** Why a server may not run, or undefined when it may. */
 export function serverDisabledReason(flags: Flags, server: ServerName): string | undefined {
   if (!flags.mcpEnabled) return "MCP_ENABLED is false";
-  if (!flags.servers[server]) return `${serverFlagName(server)} is false`;
+  if (flags.servers[server] === false) return `${serverFlagName(server)} is false`;
   return undefined;
+}
+
+/**
+ * MCP_TOOLS must name tools that exist: a name no enabled server has is a configuration error
+ * (a typo would otherwise hide every tool silently). `toolsByServer` is every enabled server's tools.
+ */
+export function unknownAllowListedTools(flags: Flags, toolsByServer: ReadonlyMap<ServerName, readonly string[]>): string[] {
+  if (!flags.tools) return [];
+  const known = new Set([...toolsByServer.values()].flat());
+  return [...flags.tools].filter((t) => !known.has(t));
 }

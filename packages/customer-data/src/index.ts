@@ -1,4 +1,5 @@
-export { customerDataServer, customerDataTools, customerDataResources } from "./server.ts";
+export { customerDataServer, customerDataTools, customerDataResources, customerDataPackage } from "./server.ts";
+export { refreshAllOrganizations as afterSeed } from "./predictions/refresh-all.ts";
 export { refreshPredictions } from "./predictions/refresh.ts";
 export { refreshAllOrganizations } from "./predictions/refresh-all.ts";
 export type { RefreshResult } from "./predictions/refresh.ts";

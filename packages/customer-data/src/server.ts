@@ -50,3 +50,10 @@ export const customerDataServer: ServerModule = {
   resources: customerDataResources,
   prompts: [customer360, winBack],
 };
+
+/** What the catalog loads (@marketsage/catalog): the module, the client's methods, a health probe. */
+export const customerDataPackage = {
+  module: customerDataServer,
+  tools: customerDataTools,
+  healthCheck: { tool: "search_customers", args: { limit: 1 } },
+};

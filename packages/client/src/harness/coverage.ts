@@ -1,14 +1,12 @@
 // One server, end to end over a real stdio child process: start it, check its health, list its
 // tools, call every listed tool with arguments from the demo data, and check each answer is
 // not an error and matches the tool's own output schema. Then stop it and prove it is gone.
-import { hasScopes, scopesFor, toolsAfterFlags, type Flags, type Logger } from "@marketsage/core";
+import { hasScopes, scopesFor, toolsAfterFlags, type BuilderContext, type Flags, type HarnessSpec, type Logger } from "@marketsage/core";
 import type { Role } from "@marketsage/db";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { LaunchSpec } from "../connection.ts";
 import { createServerManager, type HealthReport } from "../manager.ts";
-import type { ServerEntry } from "../registry.ts";
-import { ARG_BUILDERS } from "./builders.ts";
-import type { BuilderContext } from "./demo-data.ts";
+import type { LoadedEntry } from "../registry.ts";
 
 export interface ToolRun {
   server: string;
@@ -46,14 +44,16 @@ function pidAlive(pid: number): boolean {
 }
 
 export async function exerciseServer(
-  entry: ServerEntry,
+  entry: LoadedEntry,
+  harness: HarnessSpec,
   launch: LaunchSpec,
   ctx: BuilderContext,
   opts: { log: Logger; flags: Flags; role: Role; callTimeoutMs: number; onTool?: (run: ToolRun) => void },
 ): Promise<ServerRun> {
-  const name = entry.module.name;
-  const out: ServerRun = { server: name, instructions: entry.module.instructions, health: undefined, listed: [], runs: [], problems: [] };
-  const manager = createServerManager({ servers: [{ name, launch, healthCheck: entry.healthCheck }], log: opts.log, callTimeoutMs: opts.callTimeoutMs });
+  const name = entry.name;
+  const mod = entry.pkg.module;
+  const out: ServerRun = { server: name, instructions: mod.instructions, health: undefined, listed: [], runs: [], problems: [] };
+  const manager = createServerManager({ servers: [{ name, launch, healthCheck: entry.pkg.healthCheck }], log: opts.log, callTimeoutMs: opts.callTimeoutMs });
   try {
     out.health = await manager.health(name);
     if (!out.health.ok) {
@@ -63,17 +63,17 @@ export async function exerciseServer(
     const conn = manager.connection(name)!;
     out.listed = conn.tools.map((t) => t.name);
     // What this role must see under these flags, decided from the tools' own metadata.
-    const expected = toolsAfterFlags(entry.module.tools, opts.flags).filter((t) => hasScopes(scopesFor(opts.role), t.scopes)).map((t) => t.name);
+    const expected = toolsAfterFlags(mod.tools, opts.flags).filter((t) => hasScopes(scopesFor(opts.role), t.scopes)).map((t) => t.name);
     for (const t of expected) if (!out.listed.includes(t)) out.problems.push(`${t} is defined but not listed`);
 
     for (const listed of conn.tools) {
-      const def = entry.module.tools.find((t) => t.name === listed.name);
+      const def = mod.tools.find((t) => t.name === listed.name);
       const run: ToolRun = { server: name, tool: listed.name, title: listed.title ?? listed.name, args: undefined, ok: false, ms: undefined, error: undefined, answer: undefined };
       out.runs.push(run);
       try {
         if (!def) throw new Error("listed by the server but not in its module: its output schema is unknown");
-        const builder = ARG_BUILDERS[listed.name];
-        if (!builder) throw new Error("no argument builder (add one in packages/client/src/harness/builders-*.ts)");
+        const builder = harness.builders[listed.name];
+        if (!builder) throw new Error(`no argument builder (add one to packages/${name}/src/harness.ts)`);
         run.args = await builder(ctx);
         const t0 = performance.now();
         const result = await conn.callTool(listed.name, run.args, opts.callTimeoutMs);

@@ -1,13 +1,8 @@
 // Reading the demo data for the harness: a query helper bound to one organization.
+import type { BuilderContext } from "@marketsage/core";
 import type pg from "pg";
 
-export interface BuilderContext {
-  /** Rows of a parameterised query against the harness's database. */
-  q<T extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  orgId: string;
-}
-
-export type ArgBuilder = (ctx: BuilderContext) => Promise<Record<string, unknown>>;
+export type { ArgBuilder, BuilderContext } from "@marketsage/core";
 
 export function builderContext(sql: pg.Client, orgId: string): BuilderContext {
   return {

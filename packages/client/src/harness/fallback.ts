@@ -5,36 +5,41 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { isWriteTool, serverFlagName, type Logger, type ServerName } from "@marketsage/core";
+import { isWriteTool, serverFlagName, type HarnessSpec, type Logger } from "@marketsage/core";
 import { createMarketSageClient, type MarketSageClientOptions } from "../client.ts";
 import { openConnection } from "../connection.ts";
 import { MarketSageToolError, McpUnavailableError, type FallbackReason } from "../errors.ts";
 import { stdioLaunch } from "../launch.ts";
-import { SERVER_KEYS, SERVERS, type ServerEntry } from "../registry.ts";
-import { ARG_BUILDERS } from "./builders.ts";
+import type { Catalog } from "@marketsage/catalog";
+import type { LoadedEntry } from "../registry.ts";
 import { check, expectThat, sameJson, type Check } from "./checks.ts";
 import { textOf } from "./coverage.ts";
 import type { BuilderContext } from "./demo-data.ts";
 
-/** Read tools whose answers do not depend on the clock, so two paths must agree exactly. */
-const STABLE_PROBES: Partial<Record<ServerName, string[]>> = {
-  "customer-data": ["search_customers", "get_customer_profile", "get_customer_predictions"],
-};
+export interface HarnessServer {
+  entry: LoadedEntry;
+  harness: HarnessSpec;
+}
 
 interface Env {
+  servers: readonly HarnessServer[];
+  catalog: Catalog | undefined;
   databaseUrl: string;
   env: Record<string, string | undefined>;
   log: Logger;
   ctx: BuilderContext;
 }
 
-async function probeAll(entry: ServerEntry, opts: MarketSageClientOptions, ctx: BuilderContext) {
+/** The stable read tools (or the health check) of one server: two paths must agree exactly. */
+async function probeAll({ entry, harness }: HarnessServer, opts: MarketSageClientOptions, ctx: BuilderContext) {
   const client = await createMarketSageClient(opts);
   try {
     const out: Array<{ tool: string; data: unknown; servedBy: string; reason: FallbackReason | undefined }> = [];
-    for (const tool of STABLE_PROBES[entry.module.name] ?? [entry.healthCheck.tool]) {
-      const args = tool === entry.healthCheck.tool && !ARG_BUILDERS[tool] ? entry.healthCheck.args : await ARG_BUILDERS[tool]!(ctx);
-      const r = await client.call(entry.module.name, tool, args);
+    const health = entry.pkg.healthCheck;
+    for (const tool of harness.stableProbes.length ? harness.stableProbes : [health.tool]) {
+      const build = harness.builders[tool];
+      const args = build ? await build(ctx) : health.args;
+      const r = await client.call(entry.name, tool, args);
       out.push({ tool, data: r.data, servedBy: r.servedBy, reason: r.fallbackReason });
     }
     return out;
@@ -46,14 +51,13 @@ async function probeAll(entry: ServerEntry, opts: MarketSageClientOptions, ctx: 
 export async function proveFallback(e: Env, apiKey: string): Promise<Check[]> {
   const checks: Check[] = [];
   // Falling back is what these clients are asked to do: their warnings would only be noise here.
-  const base: MarketSageClientOptions = { apiKey, databaseUrl: e.databaseUrl, log: e.log.child({}, { level: "error" }), env: { ...e.env } };
+  const base: MarketSageClientOptions = { apiKey, catalog: e.catalog, databaseUrl: e.databaseUrl, log: e.log.child({}, { level: "error" }), env: { ...e.env } };
   const crashDir = fs.mkdtempSync(path.join(os.tmpdir(), "marketsage-harness-"));
   const crashScript = path.join(crashDir, "crash.mjs");
   fs.writeFileSync(crashScript, `process.stderr.write("simulated crash at start-up\\n"); process.exit(1);\n`);
   try {
-    for (const key of SERVER_KEYS) {
-      const entry: ServerEntry = SERVERS[key];
-      const name = entry.module.name;
+    for (const server of e.servers) {
+      const name = server.entry.name;
       let truth: Awaited<ReturnType<typeof probeAll>> | undefined;
       const variants: Array<[string, MarketSageClientOptions, FallbackReason]> = [
         ["MCP_ENABLED=false", { ...base, env: { ...e.env, MCP_ENABLED: "false" } }, "mcp_disabled"],
@@ -63,8 +67,8 @@ export async function proveFallback(e: Env, apiKey: string): Promise<Check[]> {
       for (const [label, opts, reason] of variants) {
         checks.push(
           await check("fallback", `${name}: ${label} → direct, same answers`, async () => {
-            truth ??= await probeAll(entry, { ...base, mode: "mcp" }, e.ctx);
-            const got = await probeAll(entry, { ...opts, mode: "auto" }, e.ctx);
+            truth ??= await probeAll(server, { ...base, mode: "mcp" }, e.ctx);
+            const got = await probeAll(server, { ...opts, mode: "auto" }, e.ctx);
             for (const [i, g] of got.entries()) {
               expectThat(g.servedBy === "direct" && g.reason === reason, `${g.tool} was served by ${g.servedBy} (${g.reason ?? "no reason"}), expected direct (${reason})`);
               expectThat(sameJson(g.data, truth![i]!.data), `${g.tool} answered differently via direct than via MCP`);
@@ -82,9 +86,8 @@ export async function proveFallback(e: Env, apiKey: string): Promise<Check[]> {
 
 export async function proveFlags(e: Env, apiKey: string): Promise<Check[]> {
   const checks: Check[] = [];
-  for (const key of SERVER_KEYS) {
-    const entry: ServerEntry = SERVERS[key];
-    const name = entry.module.name;
+  for (const { entry, harness } of e.servers) {
+    const name = entry.name;
     const flag = serverFlagName(name);
     checks.push(
       await check("flags", `${name}: ${flag}=false → does not start, says why`, async () => {
@@ -101,7 +104,7 @@ export async function proveFlags(e: Env, apiKey: string): Promise<Check[]> {
       }),
     );
 
-    const writes = entry.module.tools.filter(isWriteTool);
+    const writes = entry.pkg.module.tools.filter(isWriteTool);
     if (writes.length === 0) continue;
     checks.push(
       await check("flags", `${name}: MCP_READ_ONLY=true → write tools hidden and refused`, async () => {
@@ -112,17 +115,17 @@ export async function proveFlags(e: Env, apiKey: string): Promise<Check[]> {
           const listed = conn.tools.map((t) => t.name);
           for (const w of writes) {
             expectThat(!listed.includes(w.name), `${w.name} is listed in read-only mode`);
-            const r = await conn.callTool(w.name, await ARG_BUILDERS[w.name]!(e.ctx), 30_000);
+            const r = await conn.callTool(w.name, await harness.builders[w.name]!(e.ctx), 30_000);
             expectThat(r.isError === true && textOf(r).startsWith("READ_ONLY"), `${w.name} over MCP was not refused: ${textOf(r).slice(0, 120)}`);
           }
           expectThat(listed.length > 0, "read-only mode hid every tool");
         } finally {
           await conn.close();
         }
-        const direct = await createMarketSageClient({ apiKey, databaseUrl: e.databaseUrl, log: e.log, env, mode: "direct" });
+        const direct = await createMarketSageClient({ apiKey, catalog: e.catalog, databaseUrl: e.databaseUrl, log: e.log, env, mode: "direct" });
         try {
           for (const w of writes) {
-            await direct.call(name, w.name, await ARG_BUILDERS[w.name]!(e.ctx)).then(
+            await direct.call(name, w.name, await harness.builders[w.name]!(e.ctx)).then(
               () => undefined,
               (err: unknown) => void (err instanceof MarketSageToolError && err.code === "READ_ONLY" && refusedDirect.push(w.name)),
             );

@@ -7,7 +7,8 @@ import pg from "pg";
 import { ensureBuilt } from "../build.ts";
 import { createMarketSageClient } from "../client.ts";
 import { stdioLaunch } from "../launch.ts";
-import { SERVER_KEYS, SERVERS } from "../registry.ts";
+import type { Catalog } from "@marketsage/catalog";
+import { loadServers } from "../registry.ts";
 import type { Check } from "./checks.ts";
 import { exerciseServer, type ServerRun } from "./coverage.ts";
 import { builderContext } from "./demo-data.ts";
@@ -24,6 +25,8 @@ export interface HarnessOptions {
   env: Record<string, string | undefined>;
   /** Where the report goes (default: stdout). */
   write?: (text: string) => void;
+  /** The servers (default: the catalog); tests pass one with a fake entry. */
+  catalog?: Catalog;
 }
 
 export interface HarnessReport {
@@ -43,7 +46,8 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessReport> {
   const say = (t: string) => format === "tour" && write(t);
   const plain = (t: string) => format === "plain" && write(t);
   const log = createLogger({ level: env.LOG_LEVEL ?? "warn", name: "harness" });
-  const config = loadConfig(env);
+  const servers = await loadServers(opts.catalog);
+  const config = loadConfig(env, { servers: servers.map((e) => e.name) });
   const report: HarnessReport = { ok: false, durationMs: 0, servers: [], tools: [], problems: [], checks: [] };
   const finish = () => {
     report.durationMs = performance.now() - started;
@@ -69,7 +73,8 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessReport> {
     report.problems.push((err as Error).message);
     return finish();
   }
-  const names = SERVER_KEYS.map((k) => SERVERS[k].module.name);
+  const names = servers.map((e) => e.name);
+  const harnesses = await Promise.all(servers.map(async (entry) => ({ entry, harness: await entry.harness() })));
   const rebuilt = ensureBuilt(names, { quiet: format === "json" });
   if (rebuilt) say(`(built the server bundles first: ${rebuilt})`);
 
@@ -87,9 +92,8 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessReport> {
     const ctx = builderContext(sql, org.id);
     say(`MarketSage MCP — a guided tour on ${org.name}'s demo data.\nEach server runs as its own process, spoken to over stdio by the official MCP SDK client, exactly as Claude Desktop would.\n`);
 
-    for (const key of SERVER_KEYS) {
-      const entry = SERVERS[key];
-      const name = entry.module.name;
+    for (const { entry, harness } of harnesses) {
+      const name = entry.name;
       const disabled = serverDisabledReason(config.flags, name);
       if (disabled) {
         report.servers.push(summarize({ server: name, instructions: undefined, health: undefined, listed: [], runs: [], problems: [], disabled }));
@@ -97,8 +101,8 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessReport> {
         plain(`- ${name}: disabled (${disabled})`);
         continue;
       }
-      say(`■ ${name}\n  ${entry.module.instructions ?? ""}`);
-      const run = await exerciseServer(entry, stdioLaunch(name, { apiKey: adminKey, databaseUrl: url, env }), ctx, {
+      say(`■ ${name}\n  ${entry.pkg.module.instructions ?? ""}`);
+      const run = await exerciseServer(entry, harness, stdioLaunch(name, { apiKey: adminKey, databaseUrl: url, env }), ctx, {
         log,
         flags: config.flags,
         role: "SUPER_ADMIN",
@@ -111,23 +115,24 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessReport> {
       report.servers.push(summarize(run));
     }
 
-    if (!serverDisabledReason(config.flags, "customer-data")) {
-      say(`■ The story: an AI agent prepares a win-back — find a customer, their segment, their predictions, then the audit trail.`);
-      const client = await createMarketSageClient({ apiKey: agentKey, databaseUrl: url, env, mode: "mcp", log });
+    const storied = harnesses.filter((h) => h.harness.story && !serverDisabledReason(config.flags, h.entry.name));
+    if (storied.length) {
+      const client = await createMarketSageClient({ apiKey: agentKey, catalog: opts.catalog, databaseUrl: url, env, mode: "mcp", log });
       try {
-        report.checks.push(...(await runScenario(client, ctx, sql, agent.user_id, say)));
+        report.checks.push(...(await runScenario(client, storied, ctx, sql, agent.user_id, say)));
       } finally {
         await client.close();
       }
       say("");
     }
+    const enabled = harnesses.filter((h) => !serverDisabledReason(config.flags, h.entry.name));
 
     say(`■ When MCP is off or a server fails, the app's client answers directly, through the same checks and audit.`);
-    const fb = await proveFallback({ databaseUrl: url, env, log, ctx }, agentKey);
+    const fb = await proveFallback({ servers: enabled, catalog: opts.catalog, databaseUrl: url, env, log, ctx }, agentKey);
     report.checks.push(...fb);
     for (const c of fb) say(`  ${c.ok ? "✓" : "✗"} ${c.name}`);
     say(`\n■ Feature flags decide what runs.`);
-    const fl = await proveFlags({ databaseUrl: url, env, log, ctx }, adminKey);
+    const fl = await proveFlags({ servers: harnesses, catalog: opts.catalog, databaseUrl: url, env, log, ctx }, adminKey);
     report.checks.push(...fl);
     for (const c of fl) say(`  ${c.ok ? "✓" : "✗"} ${c.name}${c.ok ? ` — ${c.detail.slice(0, 100)}` : `: ${c.detail}`}`);
   } catch (err) {

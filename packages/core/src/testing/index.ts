@@ -11,7 +11,7 @@ import type { AnyTool } from "../tool.ts";
 
 export const ALL_ON: Flags = {
   mcpEnabled: true,
-  servers: { "customer-data": true, "campaign-analytics": true, leadpulse: true, "external-services": true, monitoring: true },
+  servers: {},
   readOnly: false,
   tools: undefined,
 };

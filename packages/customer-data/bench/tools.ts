@@ -1,11 +1,11 @@
 // customer-data at the current scale: each tool beside the best hand-written SQL for the same answer.
 import pg from "pg";
 import { connectTestClient } from "@marketsage/core/testing";
-import type { Runtime } from "@marketsage/core";
-import { customerDataServer } from "@marketsage/customer-data";
-import { time, type Sample } from "./stats.ts";
+import type { BenchContext, BenchSample as Sample } from "@marketsage/core";
+import { customerDataServer } from "../src/server.ts";
 
-export async function benchCustomerData(runtime: Runtime, url: string, apiKey: string, orgId: string, n: number): Promise<Sample[]> {
+export async function benchCustomerData(b: BenchContext): Promise<Sample[]> {
+  const { runtime, databaseUrl: url, apiKey, orgId, n, time } = b;
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   const t = await connectTestClient({ server: "customer-data", tools: customerDataServer.tools, runtime, apiKey });
   const call = async (name: string, args: Record<string, unknown>) => {
@@ -169,7 +169,7 @@ export async function benchCustomerData(runtime: Runtime, url: string, apiKey: s
   return out;
 }
 
-export async function benchRefresh(runtime: Runtime, apiKey: string): Promise<{ written: number; seconds: number; perSecond: number }> {
+export async function benchRefresh({ runtime, apiKey }: BenchContext): Promise<{ written: number; seconds: number; perSecond: number }> {
   const t = await connectTestClient({ server: "customer-data", tools: customerDataServer.tools, runtime, apiKey });
   const r = await t.client.callTool({ name: "refresh_predictions", arguments: { scope: "organization" } }, undefined, { timeout: 30 * 60_000 });
   await t.close();

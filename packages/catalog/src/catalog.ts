@@ -1,0 +1,33 @@
+// The one list of servers. Config, flags, the client, the manager, the harness, the contract test,
+// the build, `pnpm mcp:config`, the HTTP host and the bench all read it: adding a server is one
+// entry here and one package. Nothing else spells a server's name.
+import { camelCase, type Catalog, type CatalogEntry, type EntrySpec } from "./types.ts";
+
+const ENTRIES = {
+  "customer-data": {
+    title: "Customer profiles, segments, predictions and consent",
+    load: () => import("@marketsage/customer-data").then((m) => m.customerDataPackage),
+    harness: () => import("@marketsage/customer-data/harness").then((m) => m.harness),
+    afterSeed: () => import("@marketsage/customer-data").then((m) => m.afterSeed),
+    bench: () => import("@marketsage/customer-data/bench").then((m) => m.bench),
+  },
+};
+// Checked here rather than with `satisfies`, which would widen each loader's inferred type.
+const checked: Record<string, EntrySpec> = ENTRIES;
+
+export type CatalogEntries = typeof ENTRIES;
+
+/** Builds a catalog from specs keyed by server name (tests build one with a fake entry). */
+export function defineCatalog(specs: Record<string, EntrySpec>): Catalog {
+  return Object.entries(specs).map(([name, spec]): CatalogEntry => ({ name, key: camelCase(name), ...spec }));
+}
+
+export const CATALOG: Catalog = defineCatalog(checked);
+
+export function catalogEntry(name: string, catalog: Catalog = CATALOG): CatalogEntry | undefined {
+  return catalog.find((e) => e.name === name);
+}
+
+export function serverNames(catalog: Catalog = CATALOG): string[] {
+  return catalog.map((e) => e.name);
+}

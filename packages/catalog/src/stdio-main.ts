@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// The stdio entry of every server: `pnpm build` bundles it once per catalog entry into
+// packages/<server>/dist/main.js with the server's name compiled in (MARKETSAGE_SERVER); from
+// source, `tsx packages/catalog/src/stdio-main.ts <server>`.
+import { EXIT, runStdioServer } from "@marketsage/core";
+import { catalogEntry, serverNames } from "./catalog.ts";
+import { catalogView, loadEntry } from "./load.ts";
+
+declare const MARKETSAGE_SERVER: string | undefined;
+const name = typeof MARKETSAGE_SERVER === "string" ? MARKETSAGE_SERVER : process.argv[2];
+const entry = name ? catalogEntry(name) : undefined;
+if (!entry) {
+  process.stderr.write(`unknown server "${name ?? ""}": one of ${serverNames().join(", ")}\n`);
+  process.exit(EXIT.CONFIG);
+}
+const pkg = await loadEntry(entry);
+await runStdioServer(pkg.module, process.env, catalogView());

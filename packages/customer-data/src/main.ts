@@ -1,5 +1,0 @@
-#!/usr/bin/env node
-import { runStdioServer } from "@marketsage/core";
-import { customerDataServer } from "./server.ts";
-
-await runStdioServer(customerDataServer, process.env);

@@ -1,0 +1,40 @@
+// Starting the host: every catalog server through the one bootstrap (a disabled server is not
+// served; the others are), its routes, then listen. Used by main.ts and by tests in-process.
+import { bootstrap, type HttpRoute } from "@marketsage/core";
+import { catalogView, CATALOG, loadCatalog, type Catalog } from "@marketsage/catalog";
+import { loadHostConfig } from "./config.ts";
+import { createHttpHost, type HttpHost } from "./host.ts";
+
+export interface StartedHost {
+  host: HttpHost;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpHost(env: Record<string, string | undefined>, opts: { catalog?: Catalog; extraRoutes?: readonly HttpRoute[] } = {}): Promise<StartedHost> {
+  const catalog = opts.catalog ?? CATALOG;
+  const hostConfig = loadHostConfig(env);
+  const entries = await loadCatalog(catalog);
+  const booted = await bootstrap({ name: "http", env, catalog: catalogView(catalog), servers: entries.map((e) => e.pkg.module), disabledIsFatal: false });
+  const routes: HttpRoute[] = [...(opts.extraRoutes ?? [])];
+  for (const e of entries) if (e.routes && !booted.disabled.has(e.name)) routes.push(...(await e.routes()));
+  const host = createHttpHost({ booted, routes, allowedOrigins: hostConfig.allowedOrigins, maxBodyBytes: hostConfig.maxBodyBytes, trustProxy: hostConfig.trustProxy });
+  try {
+    const { port, url } = await host.listen(hostConfig.port, hostConfig.host);
+    for (const [name, why] of booted.disabled) booted.log.warn({ server: name, why }, "server disabled: not served");
+    booted.log.info({ url, servers: booted.servers.map((s) => s.name), routes: routes.map((r) => `${r.method} ${r.path}`) }, "http host listening");
+    return {
+      host,
+      url,
+      port,
+      async close() {
+        await host.close();
+        await booted.close();
+      },
+    };
+  } catch (e) {
+    await booted.close();
+    throw e;
+  }
+}
