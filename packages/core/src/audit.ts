@@ -1,10 +1,11 @@
-// Audit: every call (allowed, denied, failed, rate-limited) is one row, hash-chained per
-// organization: hash = sha256(prev_hash + "\n" + seq + "\n" + canonical JSON of the row).
-// Editing, deleting or reordering a row breaks the chain from that row on; verifyAuditChain finds it.
+// Audit rows: what is stored and hashed. Every call (allowed, denied, failed, rate-limited) is one
+// row, hash-chained per organization and writer: hash = sha256(prev_hash + "\n" + seq + "\n" +
+// canonical JSON of the row). Editing, deleting or reordering a row breaks the chain from that row
+// on; each chain's head row and the witnesses in other chains anchor its end (audit-verify.ts).
+// Appending is audit-writer.ts.
 import { createHash } from "node:crypto";
 import type { AuditOutcome, Role } from "@marketsage/db";
 import { canonicalJson } from "./canonical-json.ts";
-import type { DbHandle } from "./tool.ts";
 
 export const GENESIS_HASH = "0".repeat(64);
 
@@ -24,9 +25,26 @@ export interface AuditEntry {
   durationMs: number;
   resultBytes: number;
   correlationId: string;
+  /** The runtime instance that appends the row; absent on rows from before per-writer chains. */
+  writer?: string | null;
+  /** Heads of the organization's other chains, recorded by the first row of a batch. */
+  witness?: readonly WitnessedHead[] | null;
 }
 
-export function chainKeyFor(organizationId: string | null): string {
+/** "Chain X had reached seq N with hash H": recorded by another chain, checked on verify. */
+export interface WitnessedHead {
+  chain: string;
+  seq: number;
+  hash: string;
+}
+
+/** The chain rows of this organization from this writer go to. */
+export function chainKeyFor(organizationId: string | null, writer: string): string {
+  return `${organizationId ?? "none"}/${writer}`;
+}
+
+/** The chain key rows had before per-writer chains (still verified as a chain of their own). */
+export function legacyChainKeyFor(organizationId: string | null): string {
   return organizationId ?? "";
 }
 
@@ -48,6 +66,9 @@ export function auditPayload(e: AuditEntry): string {
     duration_ms: e.durationMs,
     result_bytes: e.resultBytes,
     correlation_id: e.correlationId,
+    // Only on rows that carry them, so rows from before per-writer chains hash as they did.
+    writer: e.writer ?? undefined,
+    witness: e.witness ?? undefined,
   });
 }
 
@@ -61,6 +82,15 @@ export function hashArgs(args: unknown): string {
 
 const SECRET_KEY = /(^|_)(api_?key|key|secret|token|password|authorization)$/i;
 const PII_KEY = /^(email|phone|recipient|to|from|body|text|message|content|first_name|last_name|name|query)$/i;
+
+/**
+ * Text PostgreSQL stores as given: NUL is refused in text and jsonb, and so is a lone surrogate in
+ * jsonb. A caller's argument must never make its row (or its whole batch) unwritable.
+ */
+export function storableText(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\u0000/g, "\uFFFD").replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+}
 
 /** Arguments as stored in the audit row: secrets and personal data replaced, shape kept. */
 export function redactArgs(value: unknown, depth = 0): unknown {
@@ -79,114 +109,32 @@ export function redactArgs(value: unknown, depth = 0): unknown {
   return value;
 }
 
-/** Stable round-tripping through PostgreSQL: ms timestamps, microsecond durations. */
-function normalise(e: AuditEntry): AuditEntry {
-  return {
-    ...e,
-    occurredAt: new Date(Math.floor(e.occurredAt.getTime())),
-    durationMs: Math.round(e.durationMs * 1000) / 1000,
-    args: JSON.parse(JSON.stringify(e.args ?? {})),
-  };
+/** A JSON value jsonb accepts: storable text in keys and strings, no NaN, Infinity or bigint. */
+function storableJson(value: unknown): unknown {
+  if (typeof value === "string") return storableText(value);
+  if (typeof value === "number") return Number.isFinite(value) ? value : String(value);
+  if (typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value && typeof value === "object" && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[storableText(k)] = storableJson(v);
+    return out;
+  }
+  return value;
 }
 
 /**
- * Append one row. Inside a caller's transaction (`locked`), an advisory lock on the chain
- * serialises writers and the row commits with the caller's writes. Otherwise the insert is a
- * single statement and retries when another process took the same sequence number.
+ * The entry exactly as PostgreSQL will give it back (ms timestamps, microsecond durations, JSON
+ * args, storable text), so the hash computed on write is the hash recomputed on verify.
  */
-export async function appendAudit(db: DbHandle, entry: AuditEntry, opts: { inTransaction: boolean }): Promise<{ seq: number; hash: string }> {
-  const e = normalise(entry);
-  const chainKey = chainKeyFor(e.organizationId);
-  const payload = auditPayload(e);
-  if (opts.inTransaction) await db.$executeRaw`select pg_advisory_xact_lock(hashtextextended(${chainKey}, 7))`;
-  for (let attempt = 0; ; attempt++) {
-    const last = await db.$queryRaw<Array<{ seq: number; hash: string }>>`
-      select seq, hash from audit_events where chain_key = ${chainKey} order by seq desc limit 1`;
-    const seq = (last[0]?.seq ?? 0) + 1;
-    const hash = chainHash(last[0]?.hash ?? GENESIS_HASH, seq, payload);
-    try {
-      await db.$executeRaw`
-        insert into audit_events (chain_key, seq, organization_id, occurred_at, actor_user_id, api_key_id, role, server, tool, path,
-                                  args_hash, args, outcome, error_code, duration_ms, result_bytes, correlation_id, prev_hash, hash)
-        values (${chainKey}, ${seq}, ${e.organizationId}::uuid, ${e.occurredAt}, ${e.actorUserId}::uuid, ${e.apiKeyId}::uuid,
-                ${e.role}::"Role", ${e.server}, ${e.tool}, ${e.path}, ${e.argsHash}, ${JSON.stringify(e.args)}::jsonb,
-                ${e.outcome}::"AuditOutcome", ${e.errorCode}, ${e.durationMs}, ${e.resultBytes}, ${e.correlationId},
-                ${last[0]?.hash ?? GENESIS_HASH}, ${hash})`;
-      return { seq, hash };
-    } catch (err) {
-      const unique = /audit_events_chain_key_seq_key|unique/i.test(String((err as Error).message));
-      if (opts.inTransaction || !unique || attempt >= 20) throw err;
-    }
-  }
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  checked: number;
-  /** The first row whose hash or link does not match, when not ok. */
-  firstBadSeq: number | null;
-  reason: string | null;
-  lastHash: string | null;
-}
-
-interface AuditRow {
-  seq: number;
-  organization_id: string | null;
-  occurred_at: Date;
-  actor_user_id: string | null;
-  api_key_id: string | null;
-  role: Role | null;
-  server: string;
-  tool: string;
-  path: "mcp" | "direct";
-  args_hash: string;
-  args: unknown;
-  outcome: AuditOutcome;
-  error_code: string | null;
-  duration_ms: number;
-  result_bytes: number;
-  correlation_id: string;
-  prev_hash: string;
-  hash: string;
-}
-
-/** Recompute the chain of one organization from its first row. */
-export async function verifyAuditChain(db: DbHandle, organizationId: string | null, batch = 5000): Promise<AuditVerification> {
-  const chainKey = chainKeyFor(organizationId);
-  let prev = GENESIS_HASH;
-  let expectedSeq = 1;
-  let checked = 0;
-  for (;;) {
-    const rows = await db.$queryRaw<AuditRow[]>`
-      select seq, organization_id::text, occurred_at, actor_user_id::text, api_key_id::text, role::text as role, server, tool, path,
-             args_hash, args, outcome::text as outcome, error_code, duration_ms, result_bytes, correlation_id, prev_hash, hash
-        from audit_events where chain_key = ${chainKey} and seq >= ${expectedSeq} order by seq limit ${batch}`;
-    for (const r of rows) {
-      const bad = (reason: string): AuditVerification => ({ ok: false, checked, firstBadSeq: r.seq, reason, lastHash: prev });
-      if (r.seq !== expectedSeq) return { ...bad(`row ${expectedSeq} is missing`), firstBadSeq: expectedSeq };
-      if (r.prev_hash !== prev) return bad("prev_hash does not match the previous row");
-      const payload = auditPayload({
-        organizationId: r.organization_id,
-        occurredAt: r.occurred_at,
-        actorUserId: r.actor_user_id,
-        apiKeyId: r.api_key_id,
-        role: r.role,
-        server: r.server,
-        tool: r.tool,
-        path: r.path,
-        argsHash: r.args_hash,
-        args: r.args,
-        outcome: r.outcome,
-        errorCode: r.error_code,
-        durationMs: r.duration_ms,
-        resultBytes: r.result_bytes,
-        correlationId: r.correlation_id,
-      });
-      if (chainHash(prev, r.seq, payload) !== r.hash) return bad("row content does not match its hash");
-      prev = r.hash;
-      expectedSeq++;
-      checked++;
-    }
-    if (rows.length < batch) return { ok: true, checked, firstBadSeq: null, reason: null, lastHash: checked ? prev : null };
-  }
+export function normaliseEntry(e: AuditEntry): AuditEntry {
+  return {
+    ...e,
+    occurredAt: new Date(Math.floor(e.occurredAt.getTime())),
+    tool: storableText(e.tool),
+    errorCode: e.errorCode === null ? null : storableText(e.errorCode),
+    durationMs: Number.isFinite(e.durationMs) ? Math.round(e.durationMs * 1000) / 1000 : 0,
+    resultBytes: Math.min(Math.max(0, Math.round(e.resultBytes)), 2_147_483_647),
+    args: JSON.parse(JSON.stringify(storableJson(e.args ?? {})) ?? "{}"),
+  };
 }

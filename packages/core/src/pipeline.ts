@@ -2,14 +2,17 @@
 // authentication → read-only/allow-list → scope → input → rate limit → handler → output → audit → error mapping.
 import { randomUUID } from "node:crypto";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { appendAudit, hashArgs, redactArgs, type AuditEntry } from "./audit.ts";
+import { hashArgs, redactArgs, type AuditEntry } from "./audit.ts";
+import { auditWriterFor } from "./audit-writer.ts";
 import { authenticate, type Principal } from "./auth.ts";
 import type { ServerName } from "./config.ts";
-import { AuthError, ForbiddenError, NotFoundError, ReadOnlyError, ToolError, UserError } from "./errors.ts";
+import { databaseToolError, type DatabaseLimits } from "./db-errors.ts";
+import { AuthError, ForbiddenError, NotFoundError, ReadOnlyError, ToolError, UnavailableError, UserError } from "./errors.ts";
 import { renderText } from "./budget.ts";
 import type { Runtime } from "./runtime.ts";
 import { hasScopes } from "./scopes.ts";
 import { isWriteTool, type AnyTool, type DbHandle, type ToolContext } from "./tool.ts";
+import { UpstreamError } from "./upstream-errors.ts";
 
 export type CallPath = "mcp" | "direct";
 
@@ -33,6 +36,30 @@ export interface Invoker {
   call(name: string, args: unknown, opts: CallOptions): Promise<CallOutcome>;
   /** The principal for the configured key, for listing (scopes decide what is listed). */
   principal(): Promise<Principal>;
+}
+
+/** A write tool's transaction limit when it sets none. */
+const DEFAULT_TRANSACTION_TIMEOUT_MS = 120_000;
+
+/**
+ * The statement limit a call runs under: the deployment's (MCP_STATEMENT_TIMEOUT_MS, on every
+ * connection), or a write tool's longer transaction limit (bulk writes like refresh_predictions
+ * legitimately run for minutes), set for its transaction alone.
+ */
+function statementLimitFor(tool: AnyTool | undefined, base: number): number {
+  const tx = tool && isWriteTool(tool) ? tool.transactionTimeoutMs : undefined;
+  return base > 0 && tx !== undefined && tx > base ? tx : base;
+}
+
+/**
+ * Failures the caller can act on, typed: our own errors as thrown; a provider's (UpstreamError)
+ * by its outcome; the database unreachable (UNAVAILABLE) or too slow (TIMEOUT). Undefined:
+ * unexpected, answered INTERNAL with a correlation id.
+ */
+function typedError(err: unknown, limits: DatabaseLimits): ToolError | undefined {
+  if (err instanceof ToolError) return err;
+  if (err instanceof UpstreamError) return err.toToolError();
+  return databaseToolError(err, limits);
 }
 
 /** What the caller sees for an error: typed errors speak for themselves; others get a correlation id. */
@@ -86,12 +113,19 @@ export function createInvoker(opts: InvokerOptions): Invoker {
   const all = new Map(opts.tools.map((t) => [t.name, t]));
   const enabled = new Map(toolsAfterFlags(opts.tools, runtime.flags).map((t) => [t.name, t]));
 
-  async function audit(db: DbHandle, entry: AuditEntry, inTransaction: boolean): Promise<void> {
+  // Every answered call has exactly one audit row: the caller is answered only once its row has
+  // committed (with the call's writes, for a write tool: `tx`). A row that cannot be written makes
+  // the answer UNAVAILABLE, never a success without a record.
+  const auditWriter = auditWriterFor(runtime);
+  async function audit(entry: AuditEntry, tx?: DbHandle): Promise<void> {
     try {
-      await appendAudit(db, entry, { inTransaction });
+      if (tx) await auditWriter.appendInTransaction(tx, entry);
+      else await auditWriter.append(entry);
     } catch (err) {
-      runtime.log.error({ err, tool: entry.tool, correlationId: entry.correlationId }, "audit write failed");
-      if (inTransaction) throw err;
+      runtime.log.error({ err, tool: entry.tool, correlationId: entry.correlationId }, "audit write failed; the call is answered UNAVAILABLE");
+      throw new UnavailableError("the audit log cannot be written, so the result is withheld and any change was rolled back; retry in a few seconds.", {
+        reason: "audit_log",
+      });
     }
   }
 
@@ -161,27 +195,44 @@ export function createInvoker(opts: InvokerOptions): Invoker {
 
       let done: { result: CallToolResult; bytes: number };
       if (isWriteTool(tool)) {
+        const statementLimit = statementLimitFor(tool, runtime.statementTimeoutMs);
         // The write and its audit row commit together, or neither does.
         done = await runtime.db.$transaction(
           async (tx) => {
+            if (statementLimit !== runtime.statementTimeoutMs) await tx.$executeRawUnsafe(`set local statement_timeout = ${Math.trunc(statementLimit)}`);
             const d = finish(await tool.handler(parsed.data, ctxFor(tx)));
-            await audit(tx, entry("ALLOWED", null, d.bytes), true);
+            await audit(entry("ALLOWED", null, d.bytes), tx);
             return d;
           },
-          { timeout: tool.transactionTimeoutMs ?? 120_000, maxWait: 10_000 },
+          { timeout: tool.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS, maxWait: 10_000 },
         );
       } else {
         done = finish(await tool.handler(parsed.data, ctxFor(runtime.db)));
-        await audit(runtime.db, entry("ALLOWED", null, done.bytes), false);
+        await audit(entry("ALLOWED", null, done.bytes));
       }
       return { result: done.result, principal, correlationId };
     } catch (err) {
-      const { result, code } = errorResult(err, correlationId);
+      const tool = all.get(name);
+      const writes = tool !== undefined && isWriteTool(tool);
+      const typed = typedError(err, {
+        statementTimeoutMs: statementLimitFor(tool, runtime.statementTimeoutMs),
+        transactionTimeoutMs: writes ? (tool.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS) : undefined,
+      });
+      const { result, code } = errorResult(typed ?? err, correlationId);
       const outcome =
         code === "RATE_LIMITED" ? "RATE_LIMITED" : code === "FORBIDDEN" || code === "UNAUTHENTICATED" || code === "READ_ONLY" ? "DENIED" : "FAILED";
-      if (!(err instanceof ToolError)) runtime.log.error({ err, tool: name, correlationId }, "tool failed");
+      if (!typed) runtime.log.error({ err, tool: name, correlationId }, "tool failed");
+      // A database or provider failure: the caller gets the typed answer, the log gets the detail.
+      else if (!(err instanceof ToolError)) runtime.log.warn({ err, tool: name, correlationId, code }, `call failed: ${typed.message}`);
       else if (err instanceof AuthError) runtime.log.warn({ tool: name, reason: err.reason, correlationId }, "call refused: authentication");
-      await audit(runtime.db, entry(outcome, code, 0), false);
+      try {
+        await audit(entry(outcome, code, 0));
+      } catch (auditErr) {
+        // With the database down the audit row cannot be written either; the database's answer
+        // (retry in a few seconds) is the one that tells the caller what happened.
+        if (code === "UNAVAILABLE" && !(err instanceof ToolError) && !(err instanceof UpstreamError)) return { result, principal, correlationId };
+        return { result: errorResult(auditErr, correlationId).result, principal, correlationId };
+      }
       return { result, principal, correlationId };
     }
   }

@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "@marketsage/db";
 import { connectTestClient, testRuntime, useTestDatabase, ALL_ON, type TestClient } from "../src/testing/index.ts";
-import { createInvoker, verifyAuditChain, type Runtime } from "../src/index.ts";
+import { auditWriterFor, createInvoker, verifyAuditChain, type Runtime } from "../src/index.ts";
 import { testTools } from "./fixtures/tools.ts";
 import { addKey, key, ORG_A, structured, text } from "./helpers.ts";
 
@@ -189,21 +189,23 @@ describe("write transactions have a per-tool time limit", () => {
 describe("audit chain", () => {
   it("writes one row per outcome and verifies; tampering is detected at the row", async () => {
     const db = openDb(tdb.url, { max: 1 });
-    const before = await verifyAuditChain(db, ORG_A.id);
+    // This runtime's chain for the organization (one chain per organization and writer).
+    const chain = `${ORG_A.id}/${auditWriterFor(runtime).id}`;
+    const before = await verifyAuditChain(db, chain);
     expect(before.ok).toBe(true);
     expect(before.checked).toBeGreaterThan(5);
     const outcomes = (await sql.query(`select distinct outcome::text from audit_events where organization_id = $1`, [ORG_A.id])).rows.map((r) => r.outcome);
     expect(outcomes).toEqual(expect.arrayContaining(["ALLOWED", "DENIED", "FAILED"]));
 
-    const victim = (await sql.query(`select seq from audit_events where chain_key = $1 and outcome = 'DENIED' order by seq limit 1`, [ORG_A.id])).rows[0].seq;
-    await sql.query(`update audit_events set outcome = 'ALLOWED' where chain_key = $1 and seq = $2`, [ORG_A.id, victim]);
-    const after = await verifyAuditChain(db, ORG_A.id);
+    const victim = (await sql.query(`select seq from audit_events where chain_key = $1 and outcome = 'DENIED' order by seq limit 1`, [chain])).rows[0].seq;
+    await sql.query(`update audit_events set outcome = 'ALLOWED' where chain_key = $1 and seq = $2`, [chain, victim]);
+    const after = await verifyAuditChain(db, chain);
     expect(after).toMatchObject({ ok: false, firstBadSeq: victim, reason: "row content does not match its hash" });
-    await sql.query(`update audit_events set outcome = 'DENIED' where chain_key = $1 and seq = $2`, [ORG_A.id, victim]);
-    expect((await verifyAuditChain(db, ORG_A.id)).ok).toBe(true);
+    await sql.query(`update audit_events set outcome = 'DENIED' where chain_key = $1 and seq = $2`, [chain, victim]);
+    expect((await verifyAuditChain(db, chain)).ok).toBe(true);
 
-    await sql.query(`delete from audit_events where chain_key = $1 and seq = $2`, [ORG_A.id, victim]);
-    expect(await verifyAuditChain(db, ORG_A.id)).toMatchObject({ ok: false, firstBadSeq: victim });
+    await sql.query(`delete from audit_events where chain_key = $1 and seq = $2`, [chain, victim]);
+    expect(await verifyAuditChain(db, chain)).toMatchObject({ ok: false, firstBadSeq: victim });
     await db.$disconnect();
   });
 

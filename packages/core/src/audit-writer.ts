@@ -1,0 +1,309 @@
+// Appending audit rows without losing one and without making callers queue behind each other.
+//
+// Each writer (one per runtime: a server process, an HTTP replica, a test) appends to its own
+// chain per organization, so processes never contend for one chain's next sequence number.
+// Within a writer, the calls waiting on a chain are appended together (group commit): one
+// statement inserts the batch and moves the chain's head row, and each caller is answered once
+// that statement has committed; the next batch forms while one is in flight.
+//
+// The head row (audit_chain_heads) is the chain's serialisation point. A batch moves it only from
+// the head it computed its hashes from (a compare-and-set in the same statement as the insert),
+// so a batch built on a stale head changes nothing and is rebuilt. A write tool appends inside
+// its own transaction instead, locking the head row (`for update`), so its row commits or rolls
+// back with its write and a rollback leaves no gap.
+import { randomUUID } from "node:crypto";
+import type { Db } from "@marketsage/db";
+import { auditPayload, chainHash, chainKeyFor, GENESIS_HASH, normaliseEntry, type AuditEntry, type WitnessedHead } from "./audit.ts";
+import type { Logger } from "./logger.ts";
+import type { DbHandle } from "./tool.ts";
+
+/** Rows per statement: bounds the statement's size; a busy writer's batches are far smaller. */
+const MAX_BATCH = 200;
+/** Other chains' heads a batch looks at for its witness (the most recently moved first). */
+const WITNESS_CANDIDATES = 16;
+/** Optimistic attempts before a batch locks the head (only an in-transaction append moves it). */
+const OPTIMISTIC_ATTEMPTS = 2;
+
+export interface AppendedRow {
+  chain: string;
+  seq: number;
+  hash: string;
+}
+
+export interface AuditWriter {
+  /** This writer's id: part of every chain key it appends to. */
+  readonly id: string;
+  /** Append outside any transaction; resolves once the row has committed, rejects if it did not. */
+  append(entry: AuditEntry): Promise<AppendedRow>;
+  /** Append inside the caller's transaction: the row commits or rolls back with the caller's writes. */
+  appendInTransaction(tx: DbHandle, entry: AuditEntry): Promise<AppendedRow>;
+  /** Resolves when nothing is queued or being written. */
+  idle(): Promise<void>;
+}
+
+interface Head {
+  seq: number;
+  hash: string;
+}
+
+interface Pending {
+  entry: AuditEntry;
+  resolve(row: AppendedRow): void;
+  reject(err: unknown): void;
+}
+
+interface Chain {
+  key: string;
+  organizationId: string | null;
+  /** The head row exists (created once, outside any caller's transaction). */
+  ready: boolean;
+  /** The head as this writer last knew it; a compare-and-set failure means it moved. */
+  head: Head;
+  queue: Pending[];
+  flushing: Promise<void> | null;
+  /** Other chains' heads as last read, and the seq of each this chain has already recorded. */
+  others: WitnessedHead[];
+  witnessed: Map<string, number>;
+}
+
+/** A row as the insert statements read it (jsonb_to_recordset): snake_case, storable values. */
+function rowJson(chain: Chain, writer: string, e: AuditEntry, seq: number, prevHash: string, hash: string): Record<string, unknown> {
+  return {
+    chain_key: chain.key,
+    writer,
+    seq,
+    organization_id: e.organizationId,
+    occurred_at: e.occurredAt.toISOString(),
+    actor_user_id: e.actorUserId,
+    api_key_id: e.apiKeyId,
+    role: e.role,
+    server: e.server,
+    tool: e.tool,
+    path: e.path,
+    args_hash: e.argsHash,
+    args: e.args,
+    outcome: e.outcome,
+    error_code: e.errorCode,
+    duration_ms: e.durationMs,
+    result_bytes: e.resultBytes,
+    correlation_id: e.correlationId,
+    witness: e.witness ?? null,
+    prev_hash: prevHash,
+    hash,
+  };
+}
+
+interface Built {
+  json: string;
+  rows: AppendedRow[];
+  last: Head;
+  witness: readonly WitnessedHead[] | null;
+}
+
+/** Seqs and hashes for a batch on top of `head`; the first row carries the witness. */
+function build(chain: Chain, writer: string, entries: readonly AuditEntry[], head: Head): Built {
+  const fresh = chain.others.filter((h) => h.seq > 0 && chain.witnessed.get(h.chain) !== h.seq);
+  const witness = fresh.length ? [...fresh].sort((a, b) => (a.chain < b.chain ? -1 : 1)) : null;
+  let prev = head.hash;
+  let seq = head.seq;
+  const rows: AppendedRow[] = [];
+  const json: Record<string, unknown>[] = [];
+  entries.forEach((base, i) => {
+    const e: AuditEntry = { ...base, writer, witness: i === 0 ? witness : null };
+    seq++;
+    const hash = chainHash(prev, seq, auditPayload(e));
+    json.push(rowJson(chain, writer, e, seq, prev, hash));
+    rows.push({ chain: chain.key, seq, hash });
+    prev = hash;
+  });
+  return { json: JSON.stringify(json), rows, last: { seq, hash: prev }, witness };
+}
+
+// The insert reads the rows from one jsonb parameter: any batch size is one statement with one
+// parameter, and the column types are spelled once.
+const RECORDSET = `jsonb_to_recordset($1::jsonb) as r(chain_key text, writer text, seq int, organization_id uuid,
+  occurred_at timestamptz, actor_user_id uuid, api_key_id uuid, role "Role", server text, tool text, path text,
+  args_hash text, args jsonb, outcome "AuditOutcome", error_code text, duration_ms float8, result_bytes int,
+  correlation_id text, witness jsonb, prev_hash text, hash text)`;
+const INSERT_COLUMNS = `chain_key, writer, seq, organization_id, occurred_at, actor_user_id, api_key_id, role, server, tool, path,
+  args_hash, args, outcome, error_code, duration_ms, result_bytes, correlation_id, witness, prev_hash, hash`;
+
+// One statement, one implicit transaction: move the head from the expected value (nothing happens
+// if it moved), insert the rows only if it did, and read the other chains' heads for the next
+// batch's witness. $2 chain, $3/$4 expected head, $5/$6 new head, $7 organization.
+const BATCH_SQL = `
+with moved as (
+  update audit_chain_heads set seq = $5, hash = $6, updated_at = now()
+   where chain_key = $2 and seq = $3 and hash = $4
+  returning 1
+), ins as (
+  insert into audit_events (${INSERT_COLUMNS})
+  select ${INSERT_COLUMNS} from ${RECORDSET} where exists (select 1 from moved)
+  returning 1
+)
+select (select count(*) from ins)::int as applied, null::text as chain, null::int as seq, null::text as hash
+union all
+(select 0, chain_key, seq, hash from audit_chain_heads
+  where (organization_id = $7::uuid or ($7::uuid is null and organization_id is null)) and chain_key <> $2
+  order by updated_at desc limit ${WITNESS_CANDIDATES})`;
+
+// In the caller's transaction, after `select … for update` on the head: no compare needed.
+const IN_TX_SQL = `
+with moved as (
+  update audit_chain_heads set seq = $3, hash = $4, updated_at = now() where chain_key = $2 returning 1
+)
+insert into audit_events (${INSERT_COLUMNS})
+select ${INSERT_COLUMNS} from ${RECORDSET} where exists (select 1 from moved)`;
+
+const OTHERS_SQL = `
+select chain_key as chain, seq, hash from audit_chain_heads
+ where (organization_id = $1::uuid or ($1::uuid is null and organization_id is null)) and chain_key <> $2
+ order by updated_at desc limit ${WITNESS_CANDIDATES}`;
+
+async function createHead(db: DbHandle, chain: Chain, writer: string): Promise<void> {
+  await db.$executeRawUnsafe(
+    `insert into audit_chain_heads (chain_key, organization_id, writer, seq, hash, updated_at)
+     values ($1, $2::uuid, $3, 0, $4, now()) on conflict (chain_key) do nothing`,
+    chain.key,
+    chain.organizationId,
+    writer,
+    GENESIS_HASH,
+  );
+}
+
+async function readHead(db: DbHandle, key: string, forUpdate: boolean): Promise<Head | null> {
+  const rows = await db.$queryRawUnsafe<Head[]>(`select seq, hash from audit_chain_heads where chain_key = $1${forUpdate ? " for update" : ""}`, key);
+  return rows[0] ?? null;
+}
+
+/** The head of a chain that has one: created before its first append and never deleted by us. */
+async function existingHead(db: DbHandle, key: string, forUpdate: boolean): Promise<Head> {
+  const head = await readHead(db, key, forUpdate);
+  if (!head) throw new Error(`audit chain ${key} has lost its head row (audit_chain_heads)`);
+  return head;
+}
+
+/** The audit writer of a runtime (one per runtime, created on first use). */
+const writers = new WeakMap<object, AuditWriter>();
+
+export function auditWriterFor(runtime: { db: Db; log: Logger }): AuditWriter {
+  let w = writers.get(runtime);
+  if (!w) writers.set(runtime, (w = createAuditWriter(runtime.db, runtime.log)));
+  return w;
+}
+
+export function createAuditWriter(db: Db, log: Logger, id: string = randomUUID()): AuditWriter {
+  const chains = new Map<string, Chain>();
+
+  function chainFor(organizationId: string | null): Chain {
+    const key = chainKeyFor(organizationId, id);
+    let c = chains.get(key);
+    if (!c) {
+      c = { key, organizationId, ready: false, head: { seq: 0, hash: GENESIS_HASH }, queue: [], flushing: null, others: [], witnessed: new Map() };
+      chains.set(key, c);
+    }
+    return c;
+  }
+
+  function remember(chain: Chain, built: Built, others: WitnessedHead[] | null): void {
+    chain.head = built.last;
+    for (const h of built.witness ?? []) chain.witnessed.set(h.chain, h.seq);
+    if (others) chain.others = others;
+  }
+
+  /** One batch: optimistic compare-and-set first; if the head keeps moving, lock it. */
+  async function writeBatch(chain: Chain, entries: AuditEntry[]): Promise<AppendedRow[]> {
+    if (!chain.ready) {
+      await createHead(db, chain, id);
+      chain.others = await db.$queryRawUnsafe<WitnessedHead[]>(OTHERS_SQL, chain.organizationId, chain.key);
+      chain.ready = true;
+    }
+    for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+      const built = build(chain, id, entries, chain.head);
+      const out = await db.$queryRawUnsafe<Array<{ applied: number; chain: string | null; seq: number | null; hash: string | null }>>(
+        BATCH_SQL,
+        built.json,
+        chain.key,
+        chain.head.seq,
+        chain.head.hash,
+        built.last.seq,
+        built.last.hash,
+        chain.organizationId,
+      );
+      const others = out.filter((r) => r.chain !== null) as WitnessedHead[];
+      if (out.find((r) => r.chain === null)?.applied === entries.length) {
+        remember(chain, built, others);
+        return built.rows;
+      }
+      // A write tool's in-transaction append moved the head: rebuild on the real one.
+      chain.others = others;
+      chain.head = await existingHead(db, chain.key, false);
+    }
+    return db.$transaction(async (tx) => {
+      const head = await existingHead(tx, chain.key, true);
+      const built = build(chain, id, entries, head);
+      const out = await tx.$queryRawUnsafe<Array<{ applied: number }>>(
+        BATCH_SQL,
+        built.json,
+        chain.key,
+        head.seq,
+        head.hash,
+        built.last.seq,
+        built.last.hash,
+        chain.organizationId,
+      );
+      if (out.find((r) => r.applied > 0)?.applied !== entries.length) throw new Error(`audit chain ${chain.key}: locked head did not move`);
+      remember(chain, built, null);
+      return built.rows;
+    });
+  }
+
+  async function flush(chain: Chain): Promise<void> {
+    while (chain.queue.length) {
+      const batch = chain.queue.splice(0, MAX_BATCH);
+      try {
+        const rows = await writeBatch(
+          chain,
+          batch.map((p) => p.entry),
+        );
+        batch.forEach((p, i) => p.resolve(rows[i]!));
+      } catch (err) {
+        // The head may or may not have moved (e.g. the connection died at commit): re-read it.
+        chain.ready = false;
+        log.error({ err, chain: chain.key, rows: batch.length }, "audit batch not written");
+        for (const p of batch) p.reject(err);
+      }
+    }
+    chain.flushing = null;
+  }
+
+  return {
+    id,
+    append(entry) {
+      const e = normaliseEntry(entry);
+      const chain = chainFor(e.organizationId);
+      const done = new Promise<AppendedRow>((resolve, reject) => chain.queue.push({ entry: e, resolve, reject }));
+      chain.flushing ??= flush(chain);
+      return done;
+    },
+
+    async appendInTransaction(tx, entry) {
+      const e = normaliseEntry(entry);
+      const chain = chainFor(e.organizationId);
+      let head = await readHead(tx, chain.key, true);
+      if (!head) {
+        // First row of this chain: create the head inside the caller's transaction (it rolls back
+        // with it), then lock it. A head deleted under existing rows makes the insert collide.
+        await createHead(tx, chain, id);
+        head = await existingHead(tx, chain.key, true);
+      }
+      const built = build({ ...chain, others: [] }, id, [e], head);
+      await tx.$executeRawUnsafe(IN_TX_SQL, built.json, chain.key, built.last.seq, built.last.hash);
+      return built.rows[0]!;
+    },
+
+    async idle() {
+      while ([...chains.values()].some((c) => c.flushing)) await Promise.all([...chains.values()].map((c) => c.flushing));
+    },
+  };
+}
