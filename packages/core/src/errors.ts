@@ -10,6 +10,9 @@ export type ErrorCode =
   | "READ_ONLY"
   | "CONFLICT"
   | "UNAVAILABLE"
+  | "TIMEOUT"
+  | "OUTCOME_UNKNOWN"
+  | "UPSTREAM_REJECTED"
   | "INTERNAL";
 
 export class ToolError extends Error {
@@ -75,5 +78,29 @@ export class ConflictError extends ToolError {
 export class UnavailableError extends ToolError {
   constructor(message: string, details?: Record<string, unknown>) {
     super("UNAVAILABLE", message, details);
+  }
+}
+
+/** The work did not finish in its time limit and was abandoned (nothing was changed). */
+export class TimeoutError extends ToolError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("TIMEOUT", message, details);
+  }
+}
+
+/**
+ * A change may or may not have happened (e.g. a provider timed out after receiving a send): the
+ * caller must check before retrying, or risk doing it twice.
+ */
+export class OutcomeUnknownError extends ToolError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("OUTCOME_UNKNOWN", message, details);
+  }
+}
+
+/** A provider definitely refused the request: nothing happened, and the same request will fail again. */
+export class UpstreamRejectedError extends ToolError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("UPSTREAM_REJECTED", message, details);
   }
 }

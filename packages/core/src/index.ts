@@ -12,6 +12,9 @@ export {
   ReadOnlyError,
   ConflictError,
   UnavailableError,
+  TimeoutError,
+  OutcomeUnknownError,
+  UpstreamRejectedError,
 } from "./errors.ts";
 export type { ErrorCode } from "./errors.ts";
 export { createLogger, REDACT_PATHS } from "./logger.ts";
@@ -46,3 +49,12 @@ export type { PiiPolicy } from "./mask.ts";
 export { canonicalJson } from "./canonical-json.ts";
 export { startHeartbeat } from "./heartbeat.ts";
 export type { ArgBuilder, BuilderContext, StoryStep, StoryContext, HarnessSpec, AfterSeed, BenchSample, BenchContext, BenchSpec, HttpRequest, HttpResponse, HttpRoute, RouteContext } from "./extensions.ts";
+export { classifyDatabaseError, databaseToolError, DATABASE_UNAVAILABLE_MESSAGE } from "./db-errors.ts";
+export type { DatabaseFailure, DatabaseFailureKind, DatabaseLimits } from "./db-errors.ts";
+export { UpstreamError, upstreamHttpError, upstreamNetworkError, outcomeOfStatus, parseRetryAfter } from "./upstream-errors.ts";
+export type { UpstreamOutcome, UpstreamErrorOptions, UpstreamRequestKind, HttpErrorOptions } from "./upstream-errors.ts";
+export { RobustStdioServerTransport, DEFAULT_MAX_MESSAGE_BYTES } from "./transports/stdio-transport.ts";
+export type { StdioTransportOptions } from "./transports/stdio-transport.ts";
+export { classifyLine, clarifyErrorResponse, scanTopLevelId, LineFramer, TopLevelIdScanner, JSONRPC } from "./transports/json-rpc-lines.ts";
+export type { LineVerdict, OversizedLine } from "./transports/json-rpc-lines.ts";
+export { DEFAULT_STATEMENT_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from "./runtime.ts";

@@ -1,6 +1,6 @@
 // The stdio transport: one process per server, spawned by an MCP client. The bootstrap does the
 // work (configuration, flags, database, key); this file connects stdin/stdout and handles exits.
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { RobustStdioServerTransport } from "./transports/stdio-transport.ts";
 import { bootstrap, EXIT, StartupError, type CatalogView, type ServerModule } from "./bootstrap.ts";
 import { createMcpServer } from "./server.ts";
 
@@ -32,6 +32,6 @@ export async function runStdioServer(mod: ServerModule, env: NodeJS.ProcessEnv, 
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.stdin.on("close", () => void shutdown("stdin closed"));
-  await server.connect(new StdioServerTransport());
+  await server.connect(new RobustStdioServerTransport({ log, maxMessageBytes: booted.config.maxMessageBytes }));
   log.info("ready on stdio");
 }
