@@ -1,11 +1,12 @@
 // Builds an MCP server from a list of tool definitions. Servers never register tools
 // themselves: tools/list and tools/call are answered here, through the invoker (the pipeline).
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { CallToolRequestSchema, ListToolsRequestSchema, McpError, ErrorCode, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { McpError, ErrorCode, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Invoker } from "./pipeline.ts";
 import { hasScopes } from "./scopes.ts";
 import type { AnyTool } from "./tool.ts";
+import { databaseToolError } from "./db-errors.ts";
 import { ToolError } from "./errors.ts";
 
 /** A resource template served by a tool: same JSON, same checks, same audit row. */
@@ -49,6 +50,20 @@ export function describeTool(tool: AnyTool): Tool {
   };
 }
 
+/** tools/list with its params unparsed: the handler checks them (see createMcpServer). */
+const ListToolsRequest = z.object({ method: z.literal("tools/list"), params: z.unknown().optional() });
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const kindOf = (v: unknown) => (v === undefined ? "nothing" : v === null ? "null" : Array.isArray(v) ? "an array" : typeof v);
+
+/** Why tools/list could not be answered: the key refused, or the database down or slow. */
+function listingError(err: unknown): McpError {
+  if (err instanceof ToolError) return new McpError(ErrorCode.InvalidRequest, err.message);
+  const db = databaseToolError(err, {});
+  if (db) return new McpError(ErrorCode.InternalError, `${db.code}: ${db.message}`, { code: db.code, ...db.details });
+  return new McpError(ErrorCode.InternalError, "authentication failed");
+}
+
 export function createMcpServer(spec: ServerSpec): McpServer {
   const mcp = new McpServer(
     { name: spec.name, version: spec.version },
@@ -57,20 +72,37 @@ export function createMcpServer(spec: ServerSpec): McpServer {
   const described = new Map<string, Tool>();
   for (const t of spec.invoker.tools.values()) described.set(t.name, describeTool(t));
 
-  mcp.server.setRequestHandler(ListToolsRequestSchema, async () => {
+  // tools/list and tools/call check their own params: the SDK's parse of its request schemas
+  // answers a wrong type with -32603 and zod's raw issue list, and for tools/call that would make
+  // arguments of the wrong type a protocol error instead of a result the model can read and fix.
+  mcp.server.setRequestHandler(ListToolsRequest, async (req) => {
+    const cursor = isRecord(req.params) ? req.params.cursor : undefined;
+    if (cursor !== undefined && typeof cursor !== "string") throw new McpError(ErrorCode.InvalidParams, `Invalid params: cursor: expected a string, got ${kindOf(cursor)}`);
     let principal;
     try {
       principal = await spec.invoker.principal();
     } catch (err) {
-      throw new McpError(ErrorCode.InvalidRequest, err instanceof ToolError ? err.message : "authentication failed");
+      throw listingError(err);
     }
     const tools = [...spec.invoker.tools.values()].filter((t) => hasScopes(principal.scopes, t.scopes)).map((t) => described.get(t.name)!);
     return { tools };
   });
 
-  mcp.server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
-    const token = req.params._meta?.progressToken;
-    const { result } = await spec.invoker.call(req.params.name, req.params.arguments ?? {}, {
+  // tools/call is answered as the fallback handler because the SDK's Server wraps every
+  // setRequestHandler("tools/call") in its own CallToolRequestSchema parse. Only the tool's name is
+  // protocol here; the arguments, whatever their type, go to the pipeline, which checks them
+  // against the tool's schema (INVALID_INPUT naming the field) and audits the call. McpServer
+  // installs its own tools/call handler when the tools capability is declared: remove it.
+  mcp.server.removeRequestHandler("tools/call");
+  mcp.server.fallbackRequestHandler = async (req, extra) => {
+    if (req.method !== "tools/call") throw new McpError(ErrorCode.MethodNotFound, "Method not found");
+    const params: Record<string, unknown> = isRecord(req.params) ? req.params : {};
+    if (typeof params.name !== "string" || params.name === "") {
+      throw new McpError(ErrorCode.InvalidParams, `Invalid params: name: expected the tool's name (a string), got ${kindOf(params.name)}`);
+    }
+    const meta = params._meta;
+    const token = isRecord(meta) && (typeof meta.progressToken === "string" || typeof meta.progressToken === "number") ? meta.progressToken : undefined;
+    const { result } = await spec.invoker.call(params.name, params.arguments ?? {}, {
       path: "mcp",
       signal: extra.signal,
       progress:
@@ -81,7 +113,7 @@ export function createMcpServer(spec: ServerSpec): McpServer {
             },
     });
     return result;
-  });
+  };
 
   for (const r of spec.resources ?? []) {
     if (!spec.invoker.tools.has(r.tool)) continue;
