@@ -8,6 +8,10 @@ const Schema = z.object({
     .string()
     .optional()
     .transform((v) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : [])),
+  MCP_HTTP_ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : [])),
   MCP_HTTP_TRUST_PROXY: z
     .enum(["true", "false", "1", "0", ""])
     .optional()
@@ -19,6 +23,7 @@ export interface HostConfig {
   port: number;
   host: string;
   allowedOrigins: string[];
+  allowedHosts: string[];
   trustProxy: boolean;
   maxBodyBytes: number;
 }
@@ -27,5 +32,5 @@ export function loadHostConfig(env: Record<string, string | undefined>): HostCon
   const r = Schema.safeParse(env);
   if (!r.success) throw new Error(`Invalid configuration:\n  ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n  ")}`);
   const e = r.data;
-  return { port: e.MCP_HTTP_PORT, host: e.MCP_HTTP_HOST, allowedOrigins: e.MCP_HTTP_ALLOWED_ORIGINS, trustProxy: e.MCP_HTTP_TRUST_PROXY, maxBodyBytes: e.MCP_HTTP_MAX_BODY_BYTES };
+  return { port: e.MCP_HTTP_PORT, host: e.MCP_HTTP_HOST, allowedOrigins: e.MCP_HTTP_ALLOWED_ORIGINS, allowedHosts: e.MCP_HTTP_ALLOWED_HOSTS, trustProxy: e.MCP_HTTP_TRUST_PROXY, maxBodyBytes: e.MCP_HTTP_MAX_BODY_BYTES };
 }

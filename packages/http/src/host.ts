@@ -21,6 +21,8 @@ export interface HostOptions {
   maxBodyBytes?: number;
   /** Read the client address from X-Forwarded-For (behind a load balancer). */
   trustProxy?: boolean;
+  /** Host header values accepted besides the loopback names when bound to loopback (DNS rebinding). */
+  allowedHosts?: readonly string[];
 }
 
 export interface HttpHost {
@@ -122,6 +124,18 @@ export function createHttpHost(opts: HostOptions): HttpHost {
     return fwd || req.socket.remoteAddress || "unknown";
   }
 
+  let loopbackBind = true;
+  const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+  const allowedHosts = new Set(opts.allowedHosts ?? []);
+  /** A host bound to loopback answers only to loopback names: a DNS-rebinding page gets 403. */
+  function checkHost(req: http.IncomingMessage): void {
+    if (!loopbackBind) return;
+    const host = req.headers.host ?? "";
+    const name = host.replace(/:\d+$/, "").toLowerCase();
+    if (LOOPBACK.has(name) || allowedHosts.has(host) || allowedHosts.has(name)) return;
+    throw new HttpFailure(403, `Host ${host} is not allowed on a loopback listener. Add it to MCP_HTTP_ALLOWED_HOSTS if it is yours.`);
+  }
+
   function checkOrigin(req: http.IncomingMessage): void {
     const origin = req.headers.origin;
     if (!origin) return; // not a browser: nothing to check
@@ -135,8 +149,9 @@ export function createHttpHost(opts: HostOptions): HttpHost {
       const why = booted.disabled.get(serverName);
       throw new HttpFailure(404, why ? `${serverName} is disabled (${why}).` : `No server is called ${serverName}; servers: ${[...served.keys()].join(", ")}.`);
     }
-    if (req.method !== "POST") throw new HttpFailure(405, "This endpoint is stateless: send JSON-RPC requests with POST.", { allow: "POST" });
+    checkHost(req);
     checkOrigin(req);
+    if (req.method !== "POST") throw new HttpFailure(405, "This endpoint is stateless: send JSON-RPC requests with POST.", { allow: "POST" });
     const auth = req.headers.authorization ?? "";
     const key = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
     const challenge = (error: string, description: string) => ({
@@ -222,6 +237,7 @@ export function createHttpHost(opts: HostOptions): HttpHost {
         server.listen(port, host, () => resolve());
       });
       const p = (server.address() as AddressInfo).port;
+      loopbackBind = host === "127.0.0.1" || host === "localhost" || host === "::1";
       selfOrigins = [`http://${host}:${p}`, `http://localhost:${p}`, `http://127.0.0.1:${p}`];
       return { port: p, url: `http://${host}:${p}` };
     },

@@ -19,7 +19,7 @@ export async function startHttpHost(env: Record<string, string | undefined>, opt
   const booted = await bootstrap({ name: "http", env, catalog: catalogView(catalog), servers: entries.map((e) => e.pkg.module), disabledIsFatal: false });
   const routes: HttpRoute[] = [...(opts.extraRoutes ?? [])];
   for (const e of entries) if (e.routes && !booted.disabled.has(e.name)) routes.push(...(await e.routes()));
-  const host = createHttpHost({ booted, routes, allowedOrigins: hostConfig.allowedOrigins, maxBodyBytes: hostConfig.maxBodyBytes, trustProxy: hostConfig.trustProxy });
+  const host = createHttpHost({ booted, routes, allowedOrigins: hostConfig.allowedOrigins, allowedHosts: hostConfig.allowedHosts, maxBodyBytes: hostConfig.maxBodyBytes, trustProxy: hostConfig.trustProxy });
   try {
     const { port, url } = await host.listen(hostConfig.port, hostConfig.host);
     for (const [name, why] of booted.disabled) booted.log.warn({ server: name, why }, "server disabled: not served");

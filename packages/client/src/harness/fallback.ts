@@ -24,6 +24,7 @@ export interface HarnessServer {
 interface Env {
   servers: readonly HarnessServer[];
   catalog: Catalog | undefined;
+  launches: Partial<Record<string, { command: string; args: string[] }>> | undefined;
   databaseUrl: string;
   env: Record<string, string | undefined>;
   log: Logger;
@@ -51,7 +52,7 @@ async function probeAll({ entry, harness }: HarnessServer, opts: MarketSageClien
 export async function proveFallback(e: Env, apiKey: string): Promise<Check[]> {
   const checks: Check[] = [];
   // Falling back is what these clients are asked to do: their warnings would only be noise here.
-  const base: MarketSageClientOptions = { apiKey, catalog: e.catalog, databaseUrl: e.databaseUrl, log: e.log.child({}, { level: "error" }), env: { ...e.env } };
+  const base: MarketSageClientOptions = { apiKey, catalog: e.catalog, servers: e.launches, databaseUrl: e.databaseUrl, log: e.log.child({}, { level: "error" }), env: { ...e.env } };
   const crashDir = fs.mkdtempSync(path.join(os.tmpdir(), "marketsage-harness-"));
   const crashScript = path.join(crashDir, "crash.mjs");
   fs.writeFileSync(crashScript, `process.stderr.write("simulated crash at start-up\\n"); process.exit(1);\n`);
@@ -62,7 +63,7 @@ export async function proveFallback(e: Env, apiKey: string): Promise<Check[]> {
       const variants: Array<[string, MarketSageClientOptions, FallbackReason]> = [
         ["MCP_ENABLED=false", { ...base, env: { ...e.env, MCP_ENABLED: "false" } }, "mcp_disabled"],
         [`${serverFlagName(name)}=false`, { ...base, env: { ...e.env, [serverFlagName(name)]: "false" } }, "server_disabled"],
-        ["a server binary that crashes", { ...base, servers: { [name]: { command: process.execPath, args: [crashScript] } } }, "server_exited"],
+        ["a server binary that crashes", { ...base, servers: { ...e.launches, [name]: { command: process.execPath, args: [crashScript] } } }, "server_exited"],
       ];
       for (const [label, opts, reason] of variants) {
         checks.push(
@@ -91,7 +92,7 @@ export async function proveFlags(e: Env, apiKey: string): Promise<Check[]> {
     const flag = serverFlagName(name);
     checks.push(
       await check("flags", `${name}: ${flag}=false → does not start, says why`, async () => {
-        const launch = stdioLaunch(name, { apiKey, databaseUrl: e.databaseUrl, env: { ...e.env, [flag]: "false" } });
+        const launch = stdioLaunch(name, { apiKey, databaseUrl: e.databaseUrl, env: { ...e.env, [flag]: "false" }, ...e.launches?.[name] });
         try {
           const conn = await openConnection(name, launch, { initializeTimeoutMs: 10_000, log: e.log });
           await conn.close();
@@ -109,7 +110,7 @@ export async function proveFlags(e: Env, apiKey: string): Promise<Check[]> {
     checks.push(
       await check("flags", `${name}: MCP_READ_ONLY=true → write tools hidden and refused`, async () => {
         const env = { ...e.env, MCP_READ_ONLY: "true" };
-        const conn = await openConnection(name, stdioLaunch(name, { apiKey, databaseUrl: e.databaseUrl, env }), { initializeTimeoutMs: 10_000, log: e.log });
+        const conn = await openConnection(name, stdioLaunch(name, { apiKey, databaseUrl: e.databaseUrl, env, ...e.launches?.[name] }), { initializeTimeoutMs: 10_000, log: e.log });
         const refusedDirect: string[] = [];
         try {
           const listed = conn.tools.map((t) => t.name);

@@ -27,6 +27,8 @@ export interface HarnessOptions {
   write?: (text: string) => void;
   /** The servers (default: the catalog); tests pass one with a fake entry. */
   catalog?: Catalog;
+  /** How to spawn a server instead of its built entry (a test's fake server). */
+  launches?: Partial<Record<string, { command: string; args: string[] }>>;
 }
 
 export interface HarnessReport {
@@ -75,7 +77,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessReport> {
   }
   const names = servers.map((e) => e.name);
   const harnesses = await Promise.all(servers.map(async (entry) => ({ entry, harness: await entry.harness() })));
-  const rebuilt = ensureBuilt(names, { quiet: format === "json" });
+  const rebuilt = ensureBuilt(names.filter((n) => !opts.launches?.[n]), { quiet: format === "json" });
   if (rebuilt) say(`(built the server bundles first: ${rebuilt})`);
 
   const org = DEMO_ORGS[0]!;
@@ -102,7 +104,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessReport> {
         continue;
       }
       say(`■ ${name}\n  ${entry.pkg.module.instructions ?? ""}`);
-      const run = await exerciseServer(entry, harness, stdioLaunch(name, { apiKey: adminKey, databaseUrl: url, env }), ctx, {
+      const run = await exerciseServer(entry, harness, stdioLaunch(name, { apiKey: adminKey, databaseUrl: url, env, ...opts.launches?.[name] }), ctx, {
         log,
         flags: config.flags,
         role: "SUPER_ADMIN",
@@ -117,7 +119,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessReport> {
 
     const storied = harnesses.filter((h) => h.harness.story && !serverDisabledReason(config.flags, h.entry.name));
     if (storied.length) {
-      const client = await createMarketSageClient({ apiKey: agentKey, catalog: opts.catalog, databaseUrl: url, env, mode: "mcp", log });
+      const client = await createMarketSageClient({ apiKey: agentKey, catalog: opts.catalog, servers: opts.launches, databaseUrl: url, env, mode: "mcp", log });
       try {
         report.checks.push(...(await runScenario(client, storied, ctx, sql, agent.user_id, say)));
       } finally {
@@ -128,11 +130,11 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessReport> {
     const enabled = harnesses.filter((h) => !serverDisabledReason(config.flags, h.entry.name));
 
     say(`■ When MCP is off or a server fails, the app's client answers directly, through the same checks and audit.`);
-    const fb = await proveFallback({ servers: enabled, catalog: opts.catalog, databaseUrl: url, env, log, ctx }, agentKey);
+    const fb = await proveFallback({ servers: enabled, catalog: opts.catalog, launches: opts.launches, databaseUrl: url, env, log, ctx }, agentKey);
     report.checks.push(...fb);
     for (const c of fb) say(`  ${c.ok ? "✓" : "✗"} ${c.name}`);
     say(`\n■ Feature flags decide what runs.`);
-    const fl = await proveFlags({ servers: harnesses, catalog: opts.catalog, databaseUrl: url, env, log, ctx }, adminKey);
+    const fl = await proveFlags({ servers: harnesses, catalog: opts.catalog, launches: opts.launches, databaseUrl: url, env, log, ctx }, adminKey);
     report.checks.push(...fl);
     for (const c of fl) say(`  ${c.ok ? "✓" : "✗"} ${c.name}${c.ok ? ` — ${c.detail.slice(0, 100)}` : `: ${c.detail}`}`);
   } catch (err) {
