@@ -1,23 +1,7 @@
 // Shapes shared by several customer-data tools (input references and output pieces).
 import { z } from "zod";
+import { ChannelEnum, ContactStatusEnum } from "@marketsage/domain";
 import { DEFAULT_MAX_AGE_SECONDS } from "./segments/membership.ts";
-
-export const ChannelEnum = z.enum(["EMAIL", "SMS", "WHATSAPP"]);
-export const CHANNELS = ChannelEnum.options;
-export type ChannelName = z.infer<typeof ChannelEnum>;
-
-export const ContactStatusEnum = z.enum(["ACTIVE", "UNSUBSCRIBED", "BOUNCED", "ARCHIVED"]);
-
-export const CustomerRef = z
-  .object({
-    id: z.uuid().optional().describe("Contact id."),
-    email: z.string().max(254).optional().describe("Exact email address."),
-    phone: z.string().max(32).optional().describe("Phone in any common format: +234 803 123 4567, 08031234567 (the organization's default country applies)."),
-  })
-  .refine((r) => [r.id, r.email, r.phone].filter((v) => v !== undefined).length === 1, {
-    message: "Give exactly one of id, email or phone.",
-  });
-export type CustomerRefInput = z.infer<typeof CustomerRef>;
 
 export const CustomerSummary = z.object({
   id: z.string(),

@@ -1,7 +1,7 @@
 // An independent implementation of model rfm-decay-v1 (the formulas in the package README), in
 // TypeScript: the tests check the SQL model (src/predictions/model.ts) against it, row by row.
 import type { Features, PredictionResult } from "../src/predictions/model.ts";
-import type { ChannelName } from "../src/schemas.ts";
+import type { ChannelName } from "@marketsage/domain";
 
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 // Ties go to WhatsApp, then SMS: the channels that reach African mobile audiences best.

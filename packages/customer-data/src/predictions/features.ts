@@ -4,7 +4,7 @@
 // inputsQuery rounds them into the model's inputs; predictionsQuery runs the model over them.
 import type { OrgInfo } from "@marketsage/core";
 import { Prisma } from "@marketsage/db";
-import { REACH_BITS, reachFlags } from "../queries/contacts.ts";
+import { REACH_BITS, reachFlags, reportingAmountSql } from "@marketsage/domain";
 import { HALF_LIFE_DAYS, modelQuery } from "./model.ts";
 
 const DAY = 86_400_000;
@@ -51,7 +51,7 @@ export function featuresQuery(org: OrgInfo, target: FeatureTarget, now: Date): P
        group by v.contact_id),
     conv as (
       select x.contact_id, count(*)::int as conversions, max(x.occurred_at) as last_conv,
-             sum(marketsage_fx(x.value, trim(x.currency), ${org.reportingCurrency}, x.occurred_at)) as value,
+             sum(${reportingAmountSql(org, Prisma.sql`x.value`, Prisma.sql`x.currency`, Prisma.sql`x.occurred_at`)}) as value,
              sum(3 * ${decay(Prisma.sql`x.occurred_at`)}) as decayed
         from conversions x
        where ${only(Prisma.sql`x.contact_id`)} x.organization_id = ${org.id}::uuid

@@ -6,7 +6,7 @@
 // then one set-wise statement, with no row crossing to Node. The test suite checks every stored
 // prediction against an independent TypeScript implementation (test/reference-model.ts).
 import { Prisma } from "@marketsage/db";
-import type { ChannelName } from "../schemas.ts";
+import type { ChannelName } from "@marketsage/domain";
 
 export const MODEL_VERSION = "rfm-decay-v1";
 export const HALF_LIFE_DAYS = 30;

@@ -8,6 +8,7 @@
 //   the contacts that had no prediction yet.
 import { Prisma } from "@marketsage/db";
 import type { DbHandle, OrgInfo } from "@marketsage/core";
+import { roundTo } from "@marketsage/domain";
 import { predictionsQuery } from "./features.ts";
 import { INPUT_COLUMNS, MODEL_VERSION } from "./model.ts";
 
@@ -95,7 +96,7 @@ export async function refreshPredictions(db: DbHandle, org: OrgInfo, member: Pri
     written,
     batches,
     plan,
-    seconds: Math.round(seconds * 1000) / 1000,
+    seconds: roundTo(seconds, 3),
     contacts_per_second: seconds > 0 ? Math.round(written / seconds) : written,
     model_version: MODEL_VERSION,
   };

@@ -1,6 +1,5 @@
 import type { DbHandle, OrgInfo } from "@marketsage/core";
-import { CHANNELS, type ChannelName } from "../schemas.ts";
-import type { ContactRow } from "./contacts.ts";
+import { CHANNELS, isReachable, type ChannelName, type ContactRow, type ReachInputs } from "@marketsage/domain";
 
 interface Latest {
   channel: ChannelName;
@@ -16,9 +15,10 @@ export async function consentStates(db: DbHandle, org: OrgInfo, contact: Contact
     select distinct on (channel) channel::text as channel, action::text as action, source, reason, occurred_at
       from consent_events where contact_id = ${contact.id}::uuid and organization_id = ${org.id}::uuid
      order by channel, occurred_at desc, id desc`;
+  // Reachability is the one definition (marketsage_reach), on the latest consent event per channel.
+  const consent = Object.fromEntries(CHANNELS.map((ch) => [ch, latest.find((x) => x.channel === ch)?.action ?? null])) as ReachInputs["consent"];
   return CHANNELS.map((channel) => {
     const l = latest.find((x) => x.channel === channel);
-    const address = channel === "EMAIL" ? contact.email : contact.phone;
     const state = l ? (l.action === "SUBSCRIBED" ? "subscribed" : "unsubscribed") : "unknown";
     return {
       channel,
@@ -26,7 +26,7 @@ export async function consentStates(db: DbHandle, org: OrgInfo, contact: Contact
       changed_at: l?.occurred_at.toISOString() ?? null,
       source: l?.source ?? null,
       reason: l?.reason ?? null,
-      reachable: Boolean(address) && contact.status === "ACTIVE" && state === "subscribed",
+      reachable: isReachable({ ...contact, consent }, channel),
     };
   });
 }

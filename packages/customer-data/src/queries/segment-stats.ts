@@ -1,9 +1,9 @@
 // Figures about a set of contacts given as a SQL boolean over `c`: size, reachability per
 // channel, growth and engagement over a range. Each is one statement scoped to the organization.
 import { Prisma } from "@marketsage/db";
-import type { DbHandle, OrgInfo, Range } from "@marketsage/core";
+import type { DbHandle, OrgInfo } from "@marketsage/core";
+import { reachFlags, roundRate, type Range } from "@marketsage/domain";
 import type { LoadedSegment } from "../segments/membership.ts";
-import { reachFlags } from "./contacts.ts";
 
 export interface Reach {
   members: number;
@@ -96,7 +96,7 @@ export async function segmentFigures(db: DbHandle, org: OrgInfo, segmentId: stri
     engagement:
       row.messaged === null || row.engaged === null
         ? null
-        : { members_messaged: row.messaged, members_engaged: row.engaged, engagement_rate: row.messaged ? round(row.engaged / row.messaged) : null },
+        : { members_messaged: row.messaged, members_engaged: row.engaged, engagement_rate: row.messaged ? roundRate(row.engaged / row.messaged) : null },
     sampleIds: row.sample_ids ?? [],
   };
 }
@@ -127,7 +127,7 @@ export function growthOf(kind: LoadedSegment["kind"], c: RangeCounts): Growth {
     added: c.a,
     removed: kind === "static" ? c.r : null,
     net: c.e - c.s,
-    growth_rate: c.s ? round(c.e / c.s - 1) : null,
+    growth_rate: c.s ? roundRate(c.e / c.s - 1) : null,
     basis: kind === "static" ? "membership_history" : "contact_created_at",
   };
 }
@@ -156,5 +156,3 @@ export interface Engagement {
   members_engaged: number;
   engagement_rate: number | null;
 }
-
-const round = (x: number) => Math.round(x * 10_000) / 10_000;

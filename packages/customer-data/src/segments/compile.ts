@@ -3,6 +3,7 @@
 // SQL text comes from this file alone. Every condition is never NULL (profile
 // conditions are wrapped in coalesce): a rule and its negation partition the contacts exactly.
 import { Prisma } from "@marketsage/db";
+import { reportingAmountSql } from "@marketsage/domain";
 import { CHANNELS, MESSAGE_EVENTS, type Condition, type Rule } from "./rules.ts";
 
 export interface CompileContext {
@@ -137,7 +138,7 @@ function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
           Prisma.sql`v`,
           Prisma.sql`v.organization_id = ${ctx.orgId}::uuid
             ${cond.within_days ? Prisma.sql`and v.occurred_at >= ${since(ctx, cond.within_days)}` : Prisma.empty} and v.occurred_at <= ${ctx.now}
-            ${cond.min_value !== undefined ? Prisma.sql`and marketsage_fx(v.value, trim(v.currency), ${ctx.currency}, v.occurred_at) >= ${cond.min_value}` : Prisma.empty}`,
+            ${cond.min_value !== undefined ? Prisma.sql`and ${reportingAmountSql({ reportingCurrency: ctx.currency }, Prisma.sql`v.value`, Prisma.sql`v.currency`, Prisma.sql`v.occurred_at`)} >= ${cond.min_value}` : Prisma.empty}`,
         );
       case "consent": {
         const column = consentCol[cond.channel];

@@ -6,6 +6,7 @@
 //   Condition (behaviour) = { behavior: "message_event" | "visited" | "converted" | "consent", ... }
 import { z } from "zod";
 import { UserError } from "@marketsage/core";
+import { CHANNELS, CONTACT_STATUSES, MESSAGE_EVENT_TYPES, type ChannelName, type MessageEventTypeName } from "@marketsage/domain";
 
 export type Rule = { all: Rule[] } | { any: Rule[] } | { not: Rule } | Condition;
 
@@ -20,15 +21,15 @@ export type Condition =
   | { behavior: "converted"; min_value?: number; within_days?: number; min_count: number }
   | { behavior: "consent"; channel: ChannelName; state: "subscribed" | "unsubscribed" | "unknown" };
 
-export const MESSAGE_EVENTS = ["SENT", "DELIVERED", "FAILED", "OPENED", "CLICKED", "REPLIED", "BOUNCED", "UNSUBSCRIBED"] as const;
-type MessageEventName = (typeof MESSAGE_EVENTS)[number];
-export const CHANNELS = ["EMAIL", "SMS", "WHATSAPP"] as const;
-type ChannelName = (typeof CHANNELS)[number];
+/** Every message event type but QUEUED (our own bookkeeping, not something that happened to the contact). */
+type MessageEventName = Exclude<MessageEventTypeName, "QUEUED">;
+export const MESSAGE_EVENTS: readonly MessageEventName[] = MESSAGE_EVENT_TYPES.filter((t): t is MessageEventName => t !== "QUEUED");
+export { CHANNELS };
 
 const TEXT_FIELDS = ["country", "status", "city", "company", "source"] as const;
 const FIELDS = [...TEXT_FIELDS, "tag", "created_at", "email", "phone"] as const;
 const BEHAVIOURS = ["message_event", "visited", "converted", "consent"] as const;
-const STATUSES = ["ACTIVE", "UNSUBSCRIBED", "BOUNCED", "ARCHIVED"];
+const STATUSES = CONTACT_STATUSES;
 
 const MAX_DEPTH = 6;
 const MAX_CONDITIONS = 40;

@@ -3,8 +3,8 @@ import { defineTool, NotFoundError, UserError } from "@marketsage/core";
 import { z } from "zod";
 import { MODEL_VERSION } from "../predictions/model.ts";
 import { predictionFor } from "../predictions/stored.ts";
-import { findContact } from "../queries/contacts.ts";
-import { CustomerRef, PredictionOut } from "../schemas.ts";
+import { CustomerRef, findContact, roundMoney, roundRate, roundTo } from "@marketsage/domain";
+import { PredictionOut } from "../schemas.ts";
 import { loadSegment } from "../segments/membership.ts";
 
 const Distribution = z.object({
@@ -73,8 +73,9 @@ export const getCustomerPredictions = defineTool({
         ).map((r) => [r.k, r.n]),
       );
     const q = (d!.q as number[] | null) ?? [];
-    const r2 = (x: unknown) => (x === null || x === undefined ? null : Math.round(Number(x) * 100) / 100);
-    const r4 = (x: unknown) => (x === null || x === undefined ? null : Math.round(Number(x) * 10_000) / 10_000);
+    const num = (x: unknown) => (x === null || x === undefined ? null : Number(x));
+    const money = (x: unknown) => roundMoney(num(x)); // 2 decimals, as the stored lifetime_value
+    const r4 = (x: unknown) => roundRate(num(x));
     return {
       customer_id: null,
       prediction: null,
@@ -86,8 +87,8 @@ export const getCustomerPredictions = defineTool({
         with_prediction: d!.with_prediction as number,
         risk_buckets: { low: d!.low as number, medium: d!.medium as number, high: d!.high as number },
         mean_churn_risk: r4(d!.mean_churn),
-        lifetime_value: { currency: ctx.org.reportingCurrency, total: r2(d!.ltv_total) ?? 0, p25: r2(q[0]), p50: r2(q[1]), p75: r2(q[2]), p90: r2(q[3]) },
-        mean_engagement_score: r2(d!.mean_eng),
+        lifetime_value: { currency: ctx.org.reportingCurrency, total: money(d!.ltv_total) ?? 0, p25: money(q[0]), p50: money(q[1]), p75: money(q[2]), p90: money(q[3]) },
+        mean_engagement_score: roundTo(num(d!.mean_eng), 2),
         preferred_channel: await counts(Prisma.sql`p.preferred_channel::text`),
         next_best_action: await counts(Prisma.sql`p.next_best_action`),
         oldest_computed_at: d!.oldest ? (d!.oldest as Date).toISOString() : null,

@@ -2,10 +2,11 @@ import { CursorInput, defineTool, LimitInput, piiPolicy, UserError } from "@mark
 import { z } from "zod";
 import { predictionFor } from "../predictions/stored.ts";
 import { consentStates } from "../queries/consent.ts";
-import { findContact, summarize } from "../queries/contacts.ts";
+import { CustomerRef, findContact } from "@marketsage/domain";
+import { summarize } from "../queries/contacts.ts";
 import { segmentsOf } from "../queries/memberships.ts";
 import { timeline, TimelineItem } from "../queries/timeline.ts";
-import { ConsentState, CustomerRef, CustomerSummary, PredictionOut } from "../schemas.ts";
+import { ConsentState, CustomerSummary, PredictionOut } from "../schemas.ts";
 
 export const getCustomerProfile = defineTool({
   name: "get_customer_profile",

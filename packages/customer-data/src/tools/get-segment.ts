@@ -1,7 +1,8 @@
 import { Prisma } from "@marketsage/db";
-import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, piiPolicy, resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/core";
+import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, piiPolicy } from "@marketsage/core";
+import { CONTACT_COLUMNS, resolveRange, ResolvedRange, TimeRangeInput, type ContactRow } from "@marketsage/domain";
 import { z } from "zod";
-import { CONTACT_COLUMNS, summarize, type ContactRow } from "../queries/contacts.ts";
+import { summarize } from "../queries/contacts.ts";
 import { growth, segmentFigures } from "../queries/segment-stats.ts";
 import { CustomerSummary } from "../schemas.ts";
 import { loadSegment } from "../segments/membership.ts";

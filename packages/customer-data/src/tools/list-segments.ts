@@ -1,5 +1,6 @@
 import { Prisma } from "@marketsage/db";
-import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/core";
+import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf } from "@marketsage/core";
+import { resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/domain";
 import { z } from "zod";
 import { growthOf, historyCounts, type RangeCounts } from "../queries/segment-stats.ts";
 import { DEFAULT_MAX_AGE_SECONDS, resolveSegment, SEGMENT_COLUMNS, type SegmentRow } from "../segments/membership.ts";

@@ -1,7 +1,8 @@
 import { defineTool, piiPolicy } from "@marketsage/core";
 import { z } from "zod";
 import { Prisma } from "@marketsage/db";
-import { CONTACT_COLUMNS, reachCounts, summarize, type ContactRow } from "../queries/contacts.ts";
+import { CONTACT_COLUMNS, reachCounts, roundRate, type ContactRow } from "@marketsage/domain";
+import { summarize } from "../queries/contacts.ts";
 import { CustomerSummary } from "../schemas.ts";
 import { compileOverFacts, contactTotal, newestMatching } from "../segments/facts.ts";
 import { describeRule } from "../segments/describe.ts";
@@ -59,7 +60,7 @@ export const previewSegment = defineTool({
       description: describeRule(rule),
       count: reach.members,
       total_customers: n,
-      share: n ? Math.round((reach.members / n) * 10_000) / 10_000 : 0,
+      share: n ? roundRate(reach.members / n) : 0,
       reachability: { email: reach.email, sms: reach.sms, whatsapp: reach.whatsapp },
       sample: sample.map((r) => summarize(r, pii)),
       evaluated_at: now.toISOString(),

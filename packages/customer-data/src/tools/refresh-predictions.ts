@@ -1,8 +1,7 @@
 import { defineTool, UserError } from "@marketsage/core";
 import { z } from "zod";
 import { refreshPredictions } from "../predictions/refresh.ts";
-import { findContact } from "../queries/contacts.ts";
-import { CustomerRef } from "../schemas.ts";
+import { CustomerRef, findContact } from "@marketsage/domain";
 import { loadSegment } from "../segments/membership.ts";
 import { Prisma } from "@marketsage/db";
 

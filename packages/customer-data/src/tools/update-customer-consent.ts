@@ -1,8 +1,8 @@
 import { defineTool, UserError } from "@marketsage/core";
 import { z } from "zod";
 import { consentStates } from "../queries/consent.ts";
-import { findContact } from "../queries/contacts.ts";
-import { ChannelEnum, ConsentState, CustomerRef } from "../schemas.ts";
+import { ChannelEnum, CustomerRef, findContact } from "@marketsage/domain";
+import { ConsentState } from "../schemas.ts";
 
 export const updateCustomerConsent = defineTool({
   name: "update_customer_consent",
