@@ -41,8 +41,6 @@ export { bootstrap, EXIT, StartupError } from "./bootstrap.ts";
 export type { ServerModule, CatalogView, Booted, BootstrapOptions } from "./bootstrap.ts";
 export { runStdioServer } from "./stdio.ts";
 export { encodeCursor, decodeCursor, pageOf, CursorInput, LimitInput } from "./pagination.ts";
-export { resolveRange, TimeRangeInput, ResolvedRange, PRESETS } from "./time-range.ts";
-export type { Range, Preset, TimeRangeArg } from "./time-range.ts";
 export { renderText, fitToBudget, TEXT_BUDGET_CHARS } from "./budget.ts";
 export { maskEmail, maskPhone, piiPolicy } from "./mask.ts";
 export type { PiiPolicy } from "./mask.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeCursor, encodeCursor, fitToBudget, maskEmail, maskPhone, pageOf, renderText, resolveRange, UserError } from "../src/index.ts";
+import { decodeCursor, encodeCursor, fitToBudget, maskEmail, maskPhone, pageOf, renderText } from "../src/index.ts";
 import { z } from "zod";
 
 describe("masking", () => {
@@ -10,20 +10,6 @@ describe("masking", () => {
     expect(maskPhone("+27821234567")).toBe("+27 *** *** 4567");
     expect(maskPhone("+201012345678")).toBe("+20 *** *** 5678");
     expect(maskEmail(null)).toBeNull();
-  });
-});
-
-describe("time ranges", () => {
-  const now = new Date("2026-11-20T12:00:00Z");
-  it("resolves presets and states the previous period", () => {
-    const r = resolveRange({ preset: "7d" }, now);
-    expect(r.json).toEqual({ from: "2026-11-13T12:00:00.000Z", to: "2026-11-20T12:00:00.000Z", preset: "7d", previous_from: "2026-11-06T12:00:00.000Z" });
-    expect(resolveRange(undefined, now).preset).toBe("30d");
-  });
-  it("accepts explicit bounds and refuses empty or mixed ranges", () => {
-    expect(resolveRange({ from: "2026-11-01T00:00:00Z", to: "2026-11-02T00:00:00Z" }, now).json.previous_from).toBe("2026-10-31T00:00:00.000Z");
-    expect(() => resolveRange({ from: "2026-11-02T00:00:00Z", to: "2026-11-01T00:00:00Z" }, now)).toThrow(UserError);
-    expect(() => resolveRange({ preset: "7d", from: "2026-11-02T00:00:00Z" }, now)).toThrow(/either a preset or from\/to/);
   });
 });
 
