@@ -1,7 +1,8 @@
 // pnpm mcp:config: prints the block that registers every MarketSage server in an MCP client.
 //   pnpm mcp:config [--client claude|cursor|vscode] [--role AI_AGENT|USER|ADMIN|IT_ADMIN|SUPER_ADMIN]
-//                   [--org naija-retail|savanna-fintech] [--database-url URL]
-// The block runs the built bundles (node dist/main.js: ~150 ms to start, vs ~700 ms with tsx).
+//                   [--org naija-retail|savanna-fintech] [--database-url URL] [--http [--url BASE]]
+// The block runs the built bundles (node dist/main.js: ~150 ms to start, vs ~700 ms with tsx);
+// with --http it points clients that take a URL at the HTTP host (`pnpm serve`) instead.
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -10,7 +11,7 @@ import { builtEntry, ensureBuilt } from "@marketsage/client";
 import { defaultDataDir, DEMO_ORGS, DEMO_ROLES, demoApiKey, findRepoRoot, type Role } from "@marketsage/db";
 
 const USAGE = `usage: pnpm mcp:config [--client claude|cursor|vscode] [--role ${DEMO_ROLES.join("|")}]
-                       [--org ${DEMO_ORGS.map((o) => o.slug).join("|")}] [--database-url URL]\n`;
+                       [--org ${DEMO_ORGS.map((o) => o.slug).join("|")}] [--database-url URL] [--http [--url BASE]]\n`;
 const fail = (m: string): never => {
   process.stderr.write(`${m}\n${USAGE}`);
   process.exit(2);
@@ -23,6 +24,8 @@ try {
       role: { type: "string", default: "AI_AGENT" },
       org: { type: "string", default: DEMO_ORGS[0]!.slug },
       "database-url": { type: "string" },
+      http: { type: "boolean", default: false },
+      url: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -41,6 +44,20 @@ const client = values.client!;
 if (!["claude", "cursor", "vscode"].includes(client)) fail("--client must be claude, cursor or vscode");
 
 const names = serverNames();
+if (values.http) {
+  // Streamable HTTP: one host serves every server at /mcp/<server>; the key goes in a header.
+  const base = (values.url ?? `http://127.0.0.1:${process.env.MCP_HTTP_PORT ?? "3333"}`).replace(/\/$/, "");
+  const remote = names.map((name) => [
+    `marketsage-${name}`,
+    { type: "http", url: `${base}/mcp/${name}`, headers: { Authorization: `Bearer ${demoApiKey(org, role)}` } },
+  ]);
+  process.stdout.write(`${JSON.stringify(client === "vscode" ? { servers: Object.fromEntries(remote) } : { mcpServers: Object.fromEntries(remote) }, null, 2)}\n`);
+  process.stderr.write(
+    `\nStart the host first: pnpm serve (listens on ${base}). Key: ${role} of ${org.name} (a demo key for a local database).\n` +
+      `Clients that take a URL (Claude Code's .mcp.json, Cursor, VS Code) accept this block; Claude Desktop adds remote servers under Settings → Connectors.\n`,
+  );
+  process.exit(0);
+}
 const built = ensureBuilt(names, { quiet: true });
 if (built) process.stderr.write(`(built the server bundles: ${built})\n`);
 
