@@ -5,16 +5,18 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_ORGS, demoApiKey } from "@marketsage/db";
 import { createMigratedDatabase } from "@marketsage/db/testing";
 import { useTestDatabase } from "@marketsage/core/testing";
+import { CATALOG } from "@marketsage/catalog";
+import { serverFlagName } from "@marketsage/core";
 import { ensureBuilt, serverEntry } from "./support/build.ts";
 
 const tdb = useTestDatabase();
 const KEY = demoApiKey(DEMO_ORGS[0]!, "ADMIN");
 
-beforeAll(() => ensureBuilt(["customer-data"]));
+beforeAll(() => ensureBuilt(CATALOG.map((e) => e.name)));
 
-function run(env: Record<string, string>, input: object[], waitForId?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(env: Record<string, string>, input: object[], waitForId?: number, server = "customer-data"): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [serverEntry("customer-data")], { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env } });
+    const child = spawn(process.execPath, [serverEntry(server)], { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -56,10 +58,24 @@ describe("stdio server process", () => {
     expect(r.stdout).toBe("");
   });
 
-  it("exits 3 when its flag is off", async () => {
-    const r = await run({ DATABASE_URL: tdb.url, MARKETSAGE_API_KEY: KEY, MCP_CUSTOMER_DATA_ENABLED: "false" }, []);
+  it.each(CATALOG.map((e) => [e.name]))("%s exits 3 when its flag is off, naming the flag", async (server) => {
+    const flag = serverFlagName(server);
+    const r = await run({ DATABASE_URL: tdb.url, MARKETSAGE_API_KEY: KEY, [flag]: "false" }, [], undefined, server);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/customer-data is disabled \(MCP_CUSTOMER_DATA_ENABLED is false\)/);
+    expect(r.stderr).toContain(`${server} is disabled (${flag} is false)`);
+  });
+
+  it.each(CATALOG.map((e) => [e.name]))("%s exits 2 when MCP_TOOLS names a tool no enabled server has, naming it", async (server) => {
+    const r = await run({ DATABASE_URL: tdb.url, MARKETSAGE_API_KEY: KEY, MCP_TOOLS: "search_customers,serch_customers" }, [], undefined, server);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/MCP_TOOLS names "serch_customers", which no enabled server has/);
+    expect(r.stdout).toBe("");
+  });
+
+  it("exits 2 on a per-server flag that names no server", async () => {
+    const r = await run({ DATABASE_URL: tdb.url, MARKETSAGE_API_KEY: KEY, MCP_CUSTOMERDATA_ENABLED: "false" }, []);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/MCP_CUSTOMERDATA_ENABLED: no server is called "customerdata"/);
   });
 
   it("exits 4 on an unmigrated database, naming the command that fixes it", async () => {
