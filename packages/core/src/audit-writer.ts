@@ -12,7 +12,8 @@
 // its own transaction instead, locking the head row (`for update`), so its row commits or rolls
 // back with its write and a rollback leaves no gap.
 import { randomUUID } from "node:crypto";
-import type { Db } from "@marketsage/db";
+import { poolOf, type Db } from "@marketsage/db";
+import type pg from "pg";
 import { auditPayload, chainHash, chainKeyFor, GENESIS_HASH, normaliseEntry, type AuditEntry, type WitnessedHead } from "./audit.ts";
 import type { Logger } from "./logger.ts";
 import type { DbHandle } from "./tool.ts";
@@ -168,27 +169,72 @@ select chain_key as chain, seq, hash from audit_chain_heads
  where (organization_id = $1::uuid or ($1::uuid is null and organization_id is null)) and chain_key <> $2
  order by updated_at desc limit ${WITNESS_CANDIDATES}`;
 
-async function createHead(db: DbHandle, chain: Chain, writer: string): Promise<void> {
-  await db.$executeRawUnsafe(
+/** One round trip: rows of a parameterised statement, on a pool, a pooled client or a Prisma handle. */
+type Sql = <T>(text: string, values: unknown[]) => Promise<T[]>;
+
+const prismaSql =
+  (db: DbHandle): Sql =>
+  (text, values) =>
+    db.$queryRawUnsafe(text, ...values);
+const pgSql =
+  (q: pg.Pool | pg.PoolClient): Sql =>
+  async <T>(text: string, values: unknown[]) =>
+    (await q.query(text, values)).rows as T[];
+
+/**
+ * Batches go straight to the pg pool under the Prisma client when there is one: no query
+ * compiler in the path of every call, and a process that runs no Prisma query never loads it.
+ */
+function sqlOf(db: Db): Sql {
+  const pool = poolOf(db);
+  return pool ? pgSql(pool) : prismaSql(db);
+}
+
+async function transaction<T>(db: Db, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  const pool = poolOf(db);
+  if (!pool) return db.$transaction((tx) => fn(prismaSql(tx)));
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("begin");
+    const out = await fn(pgSql(client));
+    await client.query("commit");
+    return out;
+  } catch (err) {
+    await client.query("rollback").catch((e: Error) => (broken = e));
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function createHead(sql: Sql, chain: Chain, writer: string): Promise<void> {
+  await sql(
     `insert into audit_chain_heads (chain_key, organization_id, writer, seq, hash, updated_at)
      values ($1, $2::uuid, $3, 0, $4, now()) on conflict (chain_key) do nothing`,
-    chain.key,
-    chain.organizationId,
-    writer,
-    GENESIS_HASH,
+    [chain.key, chain.organizationId, writer, GENESIS_HASH],
   );
 }
 
-async function readHead(db: DbHandle, key: string, forUpdate: boolean): Promise<Head | null> {
-  const rows = await db.$queryRawUnsafe<Head[]>(`select seq, hash from audit_chain_heads where chain_key = $1${forUpdate ? " for update" : ""}`, key);
+async function readHead(sql: Sql, key: string, forUpdate: boolean): Promise<Head | null> {
+  const rows = await sql<Head>(`select seq, hash from audit_chain_heads where chain_key = $1${forUpdate ? " for update" : ""}`, [key]);
   return rows[0] ?? null;
 }
 
 /** The head of a chain that has one: created before its first append and never deleted by us. */
-async function existingHead(db: DbHandle, key: string, forUpdate: boolean): Promise<Head> {
-  const head = await readHead(db, key, forUpdate);
+async function existingHead(sql: Sql, key: string, forUpdate: boolean): Promise<Head> {
+  const head = await readHead(sql, key, forUpdate);
   if (!head) throw new Error(`audit chain ${key} has lost its head row (audit_chain_heads)`);
   return head;
+}
+
+type BatchRow = { applied: number; chain: string | null; seq: number | null; hash: string | null };
+
+/** Run BATCH_SQL for `built` on top of `head`: the rows written (all or none) and the others' heads. */
+async function runBatch(sql: Sql, chain: Chain, head: Head, built: Built): Promise<{ applied: boolean; others: WitnessedHead[] }> {
+  const out = await sql<BatchRow>(BATCH_SQL, [built.json, chain.key, head.seq, head.hash, built.last.seq, built.last.hash, chain.organizationId]);
+  const applied = out.find((r) => r.chain === null)?.applied === built.rows.length;
+  return { applied, others: out.filter((r) => r.chain !== null) as WitnessedHead[] };
 }
 
 /** The audit writer of a runtime (one per runtime, created on first use). */
@@ -200,7 +246,16 @@ export function auditWriterFor(runtime: { db: Db; log: Logger }): AuditWriter {
   return w;
 }
 
-export function createAuditWriter(db: Db, log: Logger, id: string = randomUUID()): AuditWriter {
+export interface AuditWriterOptions {
+  /** Defaults to a random uuid: a writer's chains are its own. */
+  id?: string;
+  /** Compare-and-set attempts before a batch locks the head (tests set 0 to take the locked path). */
+  optimisticAttempts?: number;
+}
+
+export function createAuditWriter(db: Db, log: Logger, opts: AuditWriterOptions = {}): AuditWriter {
+  const id = opts.id ?? randomUUID();
+  const optimisticAttempts = opts.optimisticAttempts ?? OPTIMISTIC_ATTEMPTS;
   const chains = new Map<string, Chain>();
 
   function chainFor(organizationId: string | null): Chain {
@@ -222,47 +277,29 @@ export function createAuditWriter(db: Db, log: Logger, id: string = randomUUID()
 
   /** One batch: optimistic compare-and-set first; if the head keeps moving, lock it. */
   async function writeBatch(chain: Chain, entries: AuditEntry[]): Promise<AppendedRow[]> {
+    const sql = sqlOf(db);
     if (!chain.ready) {
-      await createHead(db, chain, id);
-      chain.others = await db.$queryRawUnsafe<WitnessedHead[]>(OTHERS_SQL, chain.organizationId, chain.key);
+      await createHead(sql, chain, id);
+      chain.others = await sql<WitnessedHead>(OTHERS_SQL, [chain.organizationId, chain.key]);
       chain.ready = true;
     }
-    for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < optimisticAttempts; attempt++) {
       const built = build(chain, id, entries, chain.head);
-      const out = await db.$queryRawUnsafe<Array<{ applied: number; chain: string | null; seq: number | null; hash: string | null }>>(
-        BATCH_SQL,
-        built.json,
-        chain.key,
-        chain.head.seq,
-        chain.head.hash,
-        built.last.seq,
-        built.last.hash,
-        chain.organizationId,
-      );
-      const others = out.filter((r) => r.chain !== null) as WitnessedHead[];
-      if (out.find((r) => r.chain === null)?.applied === entries.length) {
+      const { applied, others } = await runBatch(sql, chain, chain.head, built);
+      if (applied) {
         remember(chain, built, others);
         return built.rows;
       }
       // A write tool's in-transaction append moved the head: rebuild on the real one.
       chain.others = others;
-      chain.head = await existingHead(db, chain.key, false);
+      chain.head = await existingHead(sql, chain.key, false);
     }
-    return db.$transaction(async (tx) => {
+    return transaction(db, async (tx) => {
       const head = await existingHead(tx, chain.key, true);
       const built = build(chain, id, entries, head);
-      const out = await tx.$queryRawUnsafe<Array<{ applied: number }>>(
-        BATCH_SQL,
-        built.json,
-        chain.key,
-        head.seq,
-        head.hash,
-        built.last.seq,
-        built.last.hash,
-        chain.organizationId,
-      );
-      if (out.find((r) => r.applied > 0)?.applied !== entries.length) throw new Error(`audit chain ${chain.key}: locked head did not move`);
-      remember(chain, built, null);
+      const { applied, others } = await runBatch(tx, chain, head, built);
+      if (!applied) throw new Error(`audit chain ${chain.key}: the locked head did not move`);
+      remember(chain, built, others);
       return built.rows;
     });
   }
@@ -299,12 +336,13 @@ export function createAuditWriter(db: Db, log: Logger, id: string = randomUUID()
     async appendInTransaction(tx, entry) {
       const e = normaliseEntry(entry);
       const chain = chainFor(e.organizationId);
-      let head = await readHead(tx, chain.key, true);
+      const sql = prismaSql(tx);
+      let head = await readHead(sql, chain.key, true);
       if (!head) {
         // First row of this chain: create the head inside the caller's transaction (it rolls back
         // with it), then lock it. A head deleted under existing rows makes the insert collide.
-        await createHead(tx, chain, id);
-        head = await existingHead(tx, chain.key, true);
+        await createHead(sql, chain, id);
+        head = await existingHead(sql, chain.key, true);
       }
       const built = build({ ...chain, others: [] }, id, [e], head);
       await tx.$executeRawUnsafe(IN_TX_SQL, built.json, chain.key, built.last.seq, built.last.hash);
