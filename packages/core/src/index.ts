@@ -24,7 +24,7 @@ export type { Principal, OrgInfo } from "./auth.ts";
 export { hashArgs, redactArgs, auditPayload, chainHash, chainKeyFor, legacyChainKeyFor, GENESIS_HASH } from "./audit.ts";
 export type { AuditEntry, WitnessedHead } from "./audit.ts";
 export { auditWriterFor, createAuditWriter } from "./audit-writer.ts";
-export type { AuditWriter, AppendedRow } from "./audit-writer.ts";
+export type { AuditWriter, AuditWriterOptions, AppendedRow } from "./audit-writer.ts";
 export { verifyAuditChain, verifyAuditLog } from "./audit-verify.ts";
 export type { AuditVerification, ChainVerification, AuditLogVerification } from "./audit-verify.ts";
 export { createRateLimiter, ROLE_CALLS_PER_MINUTE } from "./rate-limit.ts";
