@@ -64,7 +64,7 @@ function layers(err: unknown): Obj[] {
   return out;
 }
 
-function classifyLayer(e: Obj): DatabaseFailure | undefined {
+function classifyLayer(e: Obj): (DatabaseFailure & { byMessage?: true }) | undefined {
   const str = (v: unknown) => (typeof v === "string" ? v : undefined);
   const code = str(e.code) ?? str(e.errorCode) ?? str(e.originalCode);
   const message = str(e.message) ?? str(e.originalMessage) ?? "";
@@ -77,15 +77,20 @@ function classifyLayer(e: Obj): DatabaseFailure | undefined {
   const kind = str(e.kind);
   if (kind && ADAPTER_UNAVAILABLE.has(kind)) return { kind: "unavailable", reason: kind };
   if (kind === "TooManyConnections") return { kind: "busy", reason: kind };
-  for (const [re, k, reason] of MESSAGE_KINDS) if (re.test(message)) return { kind: k, reason };
+  for (const [re, k, reason] of MESSAGE_KINDS) if (re.test(message)) return { kind: k, reason, byMessage: true };
   return undefined;
 }
 
 /** Whether err is the database being unreachable, busy or too slow; undefined for anything else. */
 export function classifyDatabaseError(err: unknown): DatabaseFailure | undefined {
-  // Outermost first, but a precise code deeper down beats words matched higher up.
-  const found = layers(err).map(classifyLayer).filter((f): f is DatabaseFailure => f !== undefined);
-  return found.find((f) => f.kind === "statement_timeout" || f.kind === "transaction_timeout") ?? found[0];
+  // A timeout anywhere in the chain wins (a statement cut off also closes what wraps it); then a
+  // code beats words; then the outermost layer.
+  const rank = (f: DatabaseFailure & { byMessage?: true }) => (f.kind.endsWith("timeout") ? 0 : 2) + (f.byMessage ? 1 : 0);
+  const found = layers(err)
+    .map(classifyLayer)
+    .filter((f) => f !== undefined)
+    .sort((a, b) => rank(a) - rank(b));
+  return found[0] && { kind: found[0].kind, reason: found[0].reason };
 }
 
 export const DATABASE_UNAVAILABLE_MESSAGE = "the database is not reachable; retry in a few seconds";

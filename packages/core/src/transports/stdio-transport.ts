@@ -1,8 +1,9 @@
 // The stdio server transport: the SDK's StdioServerTransport contract (newline-delimited JSON-RPC
 // on stdin/stdout), read defensively. Every line is answered or logged, never dropped silently:
-// a malformed request with a recoverable id gets its JSON-RPC error (-32700/-32600/-32602), one
-// without gets the error with id null, and a line over the size limit is scanned for its id,
-// discarded without being held in memory, and answered the same way; the server keeps serving.
+// a malformed request with a recoverable id gets its JSON-RPC error (-32700/-32600/-32602), a line
+// that is no message at all gets the error with id null, and a line over the size limit is
+// scanned for its id, discarded without being held in memory, and answered by that id (logged as
+// an error when it has none); the server keeps serving.
 import process from "node:process";
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
@@ -91,7 +92,10 @@ export class RobustStdioServerTransport implements Transport {
 
   private handleOversized(big: OversizedLine): void {
     const message = `Message too large: ${big.bytes} bytes, over the limit of ${this.maxBytes} bytes (MCP_MAX_MESSAGE_BYTES). Send less per call (page through results, split the input).`;
-    this.refuse(big.id ?? null, JSONRPC.INVALID_REQUEST, message, { limit_bytes: this.maxBytes, received_bytes: big.bytes }, big.bytes);
+    // The whole line was scanned: no top-level id means a notification (never answered) or no
+    // message at all. Either way the log says so, at error level: something was lost.
+    if (big.id === undefined) this.log?.error({ bytes: big.bytes, limitBytes: this.maxBytes }, "refused a stdin line without an id: it was too large; nothing was answered");
+    this.refuse(big.id, JSONRPC.INVALID_REQUEST, message, { limit_bytes: this.maxBytes, received_bytes: big.bytes }, big.bytes);
   }
 
   /** Log a refused line and answer it when JSON-RPC allows an answer. */
