@@ -57,11 +57,20 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 const kindOf = (v: unknown) => (v === undefined ? "nothing" : v === null ? "null" : Array.isArray(v) ? "an array" : typeof v);
 
 /** Why tools/list could not be answered: the key refused, or the database down or slow. */
-function listingError(err: unknown): McpError {
-  if (err instanceof ToolError) return new McpError(ErrorCode.InvalidRequest, err.message);
+function listingError(err: unknown): Error {
+  if (err instanceof ToolError) return protocolError(ErrorCode.InvalidRequest, err.message);
   const db = databaseToolError(err, {});
-  if (db) return new McpError(ErrorCode.InternalError, `${db.code}: ${db.message}`, { code: db.code, ...db.details });
-  return new McpError(ErrorCode.InternalError, "authentication failed");
+  if (db) return protocolError(ErrorCode.InternalError, `${db.code}: ${db.message}`, { code: db.code, ...db.details });
+  return protocolError(ErrorCode.InternalError, "authentication failed");
+}
+
+/**
+ * A JSON-RPC error as the SDK sends it (it reads `code`, `message`, `data` off what a handler
+ * throws), without McpError's "MCP error -32602:" prefix in the message, so these read like the
+ * transport's own replies.
+ */
+function protocolError(code: number, message: string, data?: Record<string, unknown>): Error {
+  return Object.assign(new Error(message), { code, ...(data ? { data } : {}) });
 }
 
 export function createMcpServer(spec: ServerSpec): McpServer {
@@ -77,7 +86,7 @@ export function createMcpServer(spec: ServerSpec): McpServer {
   // arguments of the wrong type a protocol error instead of a result the model can read and fix.
   mcp.server.setRequestHandler(ListToolsRequest, async (req) => {
     const cursor = isRecord(req.params) ? req.params.cursor : undefined;
-    if (cursor !== undefined && typeof cursor !== "string") throw new McpError(ErrorCode.InvalidParams, `Invalid params: cursor: expected a string, got ${kindOf(cursor)}`);
+    if (cursor !== undefined && typeof cursor !== "string") throw protocolError(ErrorCode.InvalidParams, `Invalid params: cursor: expected a string, got ${kindOf(cursor)}`);
     let principal;
     try {
       principal = await spec.invoker.principal();
@@ -95,10 +104,10 @@ export function createMcpServer(spec: ServerSpec): McpServer {
   // installs its own tools/call handler when the tools capability is declared: remove it.
   mcp.server.removeRequestHandler("tools/call");
   mcp.server.fallbackRequestHandler = async (req, extra) => {
-    if (req.method !== "tools/call") throw new McpError(ErrorCode.MethodNotFound, "Method not found");
+    if (req.method !== "tools/call") throw protocolError(ErrorCode.MethodNotFound, "Method not found");
     const params: Record<string, unknown> = isRecord(req.params) ? req.params : {};
     if (typeof params.name !== "string" || params.name === "") {
-      throw new McpError(ErrorCode.InvalidParams, `Invalid params: name: expected the tool's name (a string), got ${kindOf(params.name)}`);
+      throw protocolError(ErrorCode.InvalidParams, `Invalid params: name: expected the tool's name (a string), got ${kindOf(params.name)}`);
     }
     const meta = params._meta;
     const token = isRecord(meta) && (typeof meta.progressToken === "string" || typeof meta.progressToken === "number") ? meta.progressToken : undefined;
