@@ -1,7 +1,8 @@
 // Package boundaries (DESIGN.md): no server package imports another server package (what two
 // servers share lives in @marketsage/domain); core is the seam and imports neither domain nor any
-// server; domain serves every server and imports none. A server package is one with src/main.ts or
-// `"marketsage": { "server": true }` in its package.json. Checked on the source and on package.json
+// server; domain serves every server and imports none. A server package is one whose package.json
+// says `"marketsage": { "server": true }` (the catalog's test holds the catalog to the same marker;
+// the HTTP host has a src/main.ts but is no server). Checked on the source and on package.json
 // dependencies, so neither a stray import nor a declared dependency slips through.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,7 +34,7 @@ function packagesUnder(root: string): Pkg[] {
         dir,
         folder,
         name: json.name as string,
-        server: existsSync(join(dir, "src", "main.ts")) || json.marketsage?.server === true,
+        server: json.marketsage?.server === true,
         deps: Object.keys({ ...json.dependencies, ...json.devDependencies, ...json.peerDependencies, ...json.optionalDependencies }),
       };
     });
@@ -98,7 +99,9 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 describe("package boundaries", () => {
   it("hold in this repository: servers import no other server, core imports no domain, domain no server", () => {
     const pkgs = packagesUnder(repoRoot);
-    expect(pkgs.filter((p) => p.server).map((p) => p.name)).toContain("@marketsage/customer-data");
+    const servers = pkgs.filter((p) => p.server).map((p) => p.name);
+    expect(servers).toContain("@marketsage/customer-data");
+    expect(servers).not.toContain("@marketsage/core");
     expect(pkgs.map((p) => p.name)).toEqual(expect.arrayContaining(["@marketsage/core", "@marketsage/domain"]));
     expect(boundaryViolations(repoRoot)).toEqual([]);
   });
@@ -116,12 +119,13 @@ describe("package boundaries", () => {
     };
     pkg("core", {}, { "src/index.ts": `import { money } from "@x/domain";\n` });
     pkg("domain", { dependencies: { "@x/core": "workspace:*" } }, { "src/index.ts": `export const x = 1;\n` });
-    pkg("alpha", { dependencies: { "@x/beta": "workspace:*" } }, {
+    pkg("alpha", { marketsage: { server: true }, dependencies: { "@x/beta": "workspace:*" } }, {
       "src/main.ts": `import { beta } from "@x/beta";\nimport "../../beta/src/tools.ts";\n`,
       "src/tools/a.ts": `const b = await import("@x/beta/src/queries.ts");\nimport { x } from "@x/domain";\nimport { y } from "./b.ts";\n`,
     });
     pkg("beta", { marketsage: { server: true } }, { "src/index.ts": `export const beta = 1;\n`, "test/a.test.ts": `import "@x/alpha";\n` });
     pkg("client", { dependencies: { "@x/alpha": "workspace:*" } }, { "src/index.ts": `import { alpha } from "@x/alpha";\n` });
+    pkg("host", { dependencies: { "@x/alpha": "workspace:*" } }, { "src/main.ts": `import { alpha } from "@x/alpha";\n` });
 
     it("reports them all, and nothing allowed", () => {
       const v = boundaryViolations(root);
@@ -135,7 +139,7 @@ describe("package boundaries", () => {
           "packages/alpha/src/tools/a.ts: deep import \"@x/beta/src/queries.ts\" into another package's src/",
         ]),
       );
-      // allowed: domain from a server, relative imports inside a package, a client using a server, tests
+      // allowed: domain from a server, relative imports inside a package, a client or host using a server, tests
       expect(v).toHaveLength(6);
     });
   });
