@@ -8,6 +8,7 @@ import { hasScopes } from "./scopes.ts";
 import type { AnyTool } from "./tool.ts";
 import { databaseToolError } from "./db-errors.ts";
 import { ToolError } from "./errors.ts";
+import { compactSchema, type JsonSchema } from "./json-schema.ts";
 
 /** A resource template served by a tool: same JSON, same checks, same audit row. */
 export interface ResourceDefinition {
@@ -37,16 +38,26 @@ export interface ServerSpec {
   prompts?: readonly PromptDefinition[];
 }
 
-/** The tool as tools/list shows it: JSON Schemas generated from the zod schemas, never written twice. */
+// What the spec gives meaning to: destructive/idempotent hints only speak of tools that write.
+// (The title is the tool's own `title`; scopes are not listed: tools/list shows the caller only
+// the tools its scopes allow.)
+function hints(a: AnyTool["annotations"]): Tool["annotations"] {
+  return a.readOnlyHint ? { readOnlyHint: true, openWorldHint: a.openWorldHint } : { ...a };
+}
+
+/**
+ * The tool as tools/list shows it: JSON Schemas generated from the zod schemas (never written
+ * twice), compacted (json-schema.ts) because every definition is part of every conversation.
+ */
 export function describeTool(tool: AnyTool): Tool {
+  const schema = (s: z.ZodType, io: "input" | "output") => compactSchema(z.toJSONSchema(s, { target: "draft-7", io }) as JsonSchema, { io });
   return {
     name: tool.name,
     title: tool.title,
     description: tool.description,
-    inputSchema: z.toJSONSchema(tool.input, { target: "draft-7", io: "input" }) as Tool["inputSchema"],
-    outputSchema: z.toJSONSchema(tool.output, { target: "draft-7", io: "output" }) as Tool["outputSchema"],
-    annotations: { title: tool.title, ...tool.annotations },
-    _meta: { "marketsage/scopes": [...tool.scopes] },
+    inputSchema: schema(tool.input, "input") as Tool["inputSchema"],
+    outputSchema: schema(tool.output, "output") as Tool["outputSchema"],
+    annotations: hints(tool.annotations),
   };
 }
 

@@ -7,8 +7,8 @@ export const CustomerSummary = z.object({
   id: z.string(),
   first_name: z.string().nullable(),
   last_name: z.string().nullable(),
-  email: z.string().nullable().describe("Masked (j***@example.com) unless the caller may see personal data."),
-  phone: z.string().nullable().describe("E.164; masked (+234 *** *** 4567) unless the caller may see personal data."),
+  email: z.string().nullable(),
+  phone: z.string().nullable().describe("E.164"),
   company: z.string().nullable(),
   country: z.string(),
   city: z.string().nullable(),
@@ -24,22 +24,22 @@ export const ConsentState = z.object({
   changed_at: z.string().nullable(),
   source: z.string().nullable(),
   reason: z.string().nullable(),
-  reachable: z.boolean().describe("Can legally be messaged on this channel now: has the address, status ACTIVE, subscribed."),
+  reachable: z.boolean().describe("May be messaged now."),
 });
 
 export const PredictionOut = z.object({
   model_version: z.string(),
-  churn_risk: z.number().min(0).max(1).describe("Probability-like risk 0–1 of lapsing."),
+  churn_risk: z.number().min(0).max(1),
   risk_bucket: z.enum(["low", "medium", "high"]).describe("low < 0.3 ≤ medium < 0.6 ≤ high"),
-  lifetime_value: z.number().describe("Expected value over the next 12 months, in currency."),
+  lifetime_value: z.number().describe("Next 12 months."),
   currency: z.string(),
   engagement_score: z.number().min(0).max(100),
   preferred_channel: ChannelEnum.nullable(),
   next_best_action: z.string(),
   next_best_action_text: z.string(),
-  inputs: z.record(z.string(), z.unknown()).describe("The features the model used (explainability)."),
+  inputs: z.record(z.string(), z.unknown()),
   computed_at: z.string(),
-  stored: z.boolean().describe("false: computed now because no stored prediction exists yet (run refresh_predictions)."),
+  stored: z.boolean().describe("false: computed now, not stored."),
 });
 export type PredictionOut = z.infer<typeof PredictionOut>;
 
@@ -50,7 +50,4 @@ export const MaxAgeInput = z
   .min(0)
   .max(86_400)
   .default(DEFAULT_MAX_AGE_SECONDS)
-  .describe(
-    `Rule segments keep a member list evaluated from their rules; if it is older than this many seconds the rules are ` +
-      `evaluated again first (0: always, exact as of now; default ${DEFAULT_MAX_AGE_SECONDS}). Static lists are always current.`,
-  );
+  .describe("Re-evaluate a rule segment's stored member list first when older than this (0: always).");

@@ -34,13 +34,15 @@ const STATUSES = CONTACT_STATUSES;
 const MAX_DEPTH = 6;
 const MAX_CONDITIONS = 40;
 
-export const RULE_GRAMMAR = `Rules are JSON: {"all":[...]}, {"any":[...]}, {"not":{...}} or a condition.
-Profile conditions: {"field":"country|status|city|company|source","op":"eq|in|not_in|contains","value":...};
-{"field":"tag","op":"has|has_any","value":"vip" or ["vip","b2b"]}; {"field":"created_at","op":"after|before","value":"2026-01-01T00:00:00Z"};
-{"field":"created_at","op":"within_days","value":30}; {"field":"email|phone","op":"exists|missing"}.
-Behaviour conditions: {"behavior":"message_event","event":"OPENED|CLICKED|REPLIED|DELIVERED|...","channel":"EMAIL|SMS|WHATSAPP"(optional),"within_days":30,"min_count":1};
-{"behavior":"visited","url_pattern":"/pricing","min_count":2,"within_days":30}; {"behavior":"converted","min_value":50000,"within_days":365};
-{"behavior":"consent","channel":"SMS","state":"subscribed|unsubscribed|unknown"}.`;
+// Written without JSON's quotes (inside a tools/list string each one costs an escape; a model reads
+// {field: tag, op: has} as well), every field, operator and key still named: a model writes a
+// rule from this alone, and parseRule's messages name the place and the fix when it does not.
+export const RULE_GRAMMAR = `Rule: {all: [rule, …]} | {any: [rule, …]} | {not: rule} | condition. Profile conditions {field, op, value}: \
+country|status|city|company|source with eq|in|not_in|contains; tag with has|has_any; created_at with after|before (ISO date) or \
+within_days (a number); email|phone with exists|missing (no value); in, not_in and has_any take lists. Behaviour conditions \
+(? optional, default): {behavior: message_event, event: DELIVERED|OPENED|CLICKED|REPLIED|…, channel?: EMAIL|SMS|WHATSAPP, \
+within_days? 30, min_count? 1}; {behavior: visited, url_pattern: "/pricing", min_count? 1, within_days?}; {behavior: converted, \
+min_value?, within_days?, min_count? 1}; {behavior: consent, channel, state: subscribed|unsubscribed|unknown}.`;
 
 class RuleError extends UserError {
   constructor(path: string, message: string) {

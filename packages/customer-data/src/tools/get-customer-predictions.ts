@@ -6,13 +6,14 @@ import { predictionFor } from "../predictions/stored.ts";
 import { CustomerRef, findContact, roundMoney, roundRate, roundTo } from "@marketsage/domain";
 import { PredictionOut } from "../schemas.ts";
 import { loadSegment } from "../segments/membership.ts";
+import { at, flat, lines, predictionLines } from "../render.ts";
 
 const Distribution = z.object({
   scope: z.enum(["segment", "organization"]),
   segment_id: z.string().nullable(),
   model_version: z.string(),
   contacts: z.number().int().describe("Customers in scope."),
-  with_prediction: z.number().int().describe("Of those, how many have a stored prediction (run refresh_predictions for the rest)."),
+  with_prediction: z.number().int().describe("Of those, with a stored prediction."),
   risk_buckets: z.object({ low: z.number().int(), medium: z.number().int(), high: z.number().int() }),
   mean_churn_risk: z.number().nullable(),
   lifetime_value: z.object({ currency: z.string(), total: z.number(), p25: z.number().nullable(), p50: z.number().nullable(), p75: z.number().nullable(), p90: z.number().nullable() }),
@@ -26,10 +27,10 @@ export const getCustomerPredictions = defineTool({
   name: "get_customer_predictions",
   title: "Customer predictions",
   description:
-    `Predictions from model ${MODEL_VERSION} (recency, decayed frequency, spend). For one customer (id, email or phone): churn ` +
-    "risk 0–1, expected 12-month value in the organization's currency, engagement score 0–100, preferred channel, next " +
-    "best action, and the inputs that drove them. Without a customer: the distribution for a segment (segment_id) or the " +
-    "whole organization — risk buckets, value quantiles, channel and action counts.",
+    `Predictions of model ${MODEL_VERSION} (recency, decayed frequency, spend) for one customer (id, email or phone): ` +
+    "churn risk 0–1 (low < 0.3 ≤ medium < 0.6 ≤ high), 12-month value, engagement 0–100, preferred channel, next best " +
+    "action, and the inputs behind them (stored false: computed now, not yet stored). Without a customer: their " +
+    "distribution over a segment (segment_id) or the organization. Money is in the organization's currency.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
@@ -96,11 +97,14 @@ export const getCustomerPredictions = defineTool({
     };
   },
   render: (o) => {
-    if (o.prediction) {
-      const p = o.prediction;
-      return `Churn risk ${p.churn_risk} (${p.risk_bucket}); 12-month value ${p.lifetime_value} ${p.currency}; engagement ${p.engagement_score}/100; prefers ${p.preferred_channel ?? "none reachable"}; next: ${p.next_best_action_text}`;
-    }
+    if (o.prediction) return lines(`Customer ${o.customer_id}:`, predictionLines(o.prediction));
     const d = o.distribution!;
-    return `${d.with_prediction}/${d.contacts} customers scored (${d.model_version}). Risk: ${d.risk_buckets.low} low, ${d.risk_buckets.medium} medium, ${d.risk_buckets.high} high. 12-month value total ${d.lifetime_value.total} ${d.lifetime_value.currency}, median ${d.lifetime_value.p50}.`;
+    const v = d.lifetime_value;
+    return lines(
+      `Scope ${d.scope}${d.segment_id ? ` ${d.segment_id}` : ""}, model ${d.model_version}: ${d.with_prediction} of ${d.contacts} customers have a stored prediction (oldest computed ${at(d.oldest_computed_at)}).`,
+      `Risk: ${d.risk_buckets.low} low, ${d.risk_buckets.medium} medium, ${d.risk_buckets.high} high; mean churn risk ${d.mean_churn_risk ?? "n/a"}; mean engagement ${d.mean_engagement_score ?? "n/a"}/100.`,
+      `12-month value (${v.currency}): total ${v.total}, p25 ${v.p25 ?? "n/a"}, median ${v.p50 ?? "n/a"}, p75 ${v.p75 ?? "n/a"}, p90 ${v.p90 ?? "n/a"}.`,
+      `Preferred channel: ${flat(d.preferred_channel) || "none"}. Next best action: ${flat(d.next_best_action) || "none"}.`,
+    );
   },
 });

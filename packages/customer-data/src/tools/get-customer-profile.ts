@@ -7,21 +7,22 @@ import { summarize } from "../queries/contacts.ts";
 import { segmentsOf } from "../queries/memberships.ts";
 import { timeline, TimelineItem } from "../queries/timeline.ts";
 import { ConsentState, CustomerSummary, PredictionOut } from "../schemas.ts";
+import { at, consentText, customerLine, lines, maskedNote, pageNote, predictionLines } from "../render.ts";
 
 export const getCustomerProfile = defineTool({
   name: "get_customer_profile",
   title: "Customer profile",
   description:
-    "One customer's full record, by id, email or phone: profile, consent per channel (with the latest change and whether " +
-    "the channel can legally reach them now), the saved segments they belong to, the latest predictions (churn risk, " +
-    "12-month value, engagement, next best action) and a recent activity timeline of messages, visits and conversions, " +
-    "newest first (page it with timeline_cursor). Money is in the organization's currency.",
+    "One customer's full record, by exactly one of id, email or phone: profile; consent per channel (state, unknown if " +
+    "never asked; latest change; reachable: address present, ACTIVE and subscribed); saved segments; the latest " +
+    "prediction (as get_customer_predictions); activity (message events, visits, conversions with value) newest first, " +
+    "paged by timeline_cursor. Money is in the organization's currency.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    id: z.uuid().optional().describe("Contact id."),
-    email: z.string().max(254).optional().describe("Exact email address."),
-    phone: z.string().max(32).optional().describe("Phone in any common format; local numbers use the organization's country."),
+    id: z.uuid().optional(),
+    email: z.string().max(254).optional().describe("Exact address."),
+    phone: z.string().max(32).optional().describe("Any common format; local numbers use the organization's country."),
     timeline_limit: LimitInput(15, 50),
     timeline_cursor: CursorInput,
   }),
@@ -56,16 +57,17 @@ export const getCustomerProfile = defineTool({
   },
   render: (o) => {
     const c = o.customer;
-    const lines = [
-      `${c.first_name ?? ""} ${c.last_name ?? ""} (${c.id}) — ${c.email ?? "no email"}, ${c.phone ?? "no phone"}, ${c.city ?? ""} ${c.country}, ${c.status}`,
-      `Consent: ${o.consent.map((x) => `${x.channel} ${x.state}${x.reachable ? " (reachable)" : ""}`).join("; ")}`,
-      `Segments: ${o.segments.map((s) => s.name).join(", ") || "none"}`,
-    ];
-    if (o.prediction) {
-      const p = o.prediction;
-      lines.push(`Prediction: churn ${p.churn_risk} (${p.risk_bucket}), 12-month value ${p.lifetime_value} ${p.currency}, engagement ${p.engagement_score}/100, prefers ${p.preferred_channel ?? "no reachable channel"}; next: ${p.next_best_action_text}`);
-    }
-    lines.push(...o.timeline.items.map((i) => `${i.at} ${i.kind} ${i.channel ?? ""} ${i.event}${i.campaign ? ` (${i.campaign})` : ""}${i.value !== null ? ` ${i.value} ${i.currency}` : ""}`));
-    return lines.join("\n");
+    return lines(
+      `${customerLine(c)} · updated ${at(c.updated_at)} · time zone ${c.time_zone}${c.source ? ` · source ${c.source}` : ""}`,
+      `Consent: ${o.consent.map(consentText).join("; ")}`,
+      `Segments: ${o.segments.map((s) => `${s.name} (${s.kind}, id ${s.id})`).join("; ") || "none"}`,
+      o.prediction ? predictionLines(o.prediction) : "Prediction: none",
+      o.timeline.items.length ? "Timeline, newest first:" : "Timeline: no activity.",
+      o.timeline.items.map(
+        (i) => `- ${at(i.at)} ${i.kind}${i.channel ? ` ${i.channel}` : ""} ${i.event}${i.campaign ? ` (${i.campaign})` : ""}${i.value !== null ? ` ${i.value} ${i.currency ?? ""}` : ""}`,
+      ),
+      pageNote(o.timeline.next_cursor, "timeline_cursor"),
+      maskedNote(o.pii_masked),
+    );
   },
 });

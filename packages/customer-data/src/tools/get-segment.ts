@@ -7,6 +7,7 @@ import { growth, segmentFigures } from "../queries/segment-stats.ts";
 import { CustomerSummary } from "../schemas.ts";
 import { loadSegment } from "../segments/membership.ts";
 import { MaxAgeInput } from "../schemas.ts";
+import { at, customerLine, lines, maskedNote, pageNote, signed } from "../render.ts";
 
 const Position = z.object({ t: z.string(), id: z.uuid() });
 
@@ -14,17 +15,16 @@ export const getSegment = defineTool({
   name: "get_segment",
   title: "Segment details",
   description:
-    "One saved segment: how many customers it has (a rule segment counts its member list, evaluated from the rules at " +
-    "most max_age_seconds ago: see members_evaluated_at); how many of them can legally be messaged on email, SMS and " +
-    "WhatsApp right now (reachability: address present, status ACTIVE, subscribed on that channel); growth over the " +
-    "range (default 30d); engagement over the range (of members with a delivered message, the share who opened, " +
-    "clicked or replied); and optionally a page of members.",
+    "One saved segment: members, how many each channel may message now (address present, ACTIVE, subscribed), growth " +
+    "and engagement over the range (default 30d; engagement: share of members with a delivered message who opened, " +
+    "clicked or replied), optionally a page of members. A rule segment counts its stored member list, evaluated at most " +
+    "max_age_seconds ago; its growth has no removed count (leaving is not recorded).",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     id: z.uuid().describe("Segment id (from list_segments)."),
     range: TimeRangeInput.optional(),
-    include_members: z.boolean().default(false).describe("Also return a page of members (newest first)."),
+    include_members: z.boolean().default(false).describe("Also a page of members, newest first."),
     members_limit: LimitInput(10, 50),
     members_cursor: CursorInput,
     max_age_seconds: MaxAgeInput,
@@ -35,7 +35,7 @@ export const getSegment = defineTool({
     kind: z.enum(["rules", "static"]),
     description: z.string(),
     rules: z.unknown().nullable(),
-    members_evaluated_at: z.string().nullable().describe("Rule segments: when the rules were evaluated into the member list these figures count; null for static lists."),
+    members_evaluated_at: z.string().nullable().describe("null for static lists."),
     range: ResolvedRange,
     member_count: z.number().int(),
     reachability: z.object({ email: z.number().int(), sms: z.number().int(), whatsapp: z.number().int() }),
@@ -88,11 +88,22 @@ export const getSegment = defineTool({
       pii_masked: pii.masked,
     };
   },
-  render: (o) =>
-    [
-      `${o.name} (${o.kind}): ${o.member_count} members — ${o.description}`,
+  render: (o) => {
+    const g = o.growth;
+    const e = o.engagement;
+    return lines(
+      `${o.name} (${o.kind}, id ${o.id}): ${o.member_count} members — ${o.description}`,
+      o.rules !== null && o.rules !== undefined ? `Rules: ${JSON.stringify(o.rules)}` : "",
+      o.members_evaluated_at ? `Member list evaluated from the rules at ${at(o.members_evaluated_at)}.` : "",
       `Reachable now: email ${o.reachability.email}, SMS ${o.reachability.sms}, WhatsApp ${o.reachability.whatsapp}`,
-      `Growth ${o.range.from.slice(0, 10)} → ${o.range.to.slice(0, 10)}: ${o.growth.start_count} → ${o.growth.end_count} (${o.growth.net >= 0 ? "+" : ""}${o.growth.net})`,
-      `Engagement: ${o.engagement.members_engaged}/${o.engagement.members_messaged} messaged members engaged (${o.engagement.engagement_rate ?? "n/a"})`,
-    ].join("\n"),
+      `Growth ${at(o.range.from)} → ${at(o.range.to)}${o.range.preset ? ` (${o.range.preset})` : ""}, previous period from ${at(o.range.previous_from)}: ` +
+        `${g.start_count} → ${g.end_count} (${signed(g.net)}: ${g.added} added${g.removed !== null ? `, ${g.removed} removed` : ""}; ` +
+        `rate ${g.growth_rate ?? "n/a"}; basis ${g.basis})`,
+      `Engagement: ${e.members_engaged} of ${e.members_messaged} messaged members engaged (rate ${e.engagement_rate ?? "n/a"})`,
+      o.members ? (o.members.items.length ? "Members, newest first:" : "Members: none.") : "",
+      o.members?.items.map((c) => `- ${customerLine(c)}`),
+      o.members ? pageNote(o.members.next_cursor, "members_cursor") : "",
+      o.members ? maskedNote(o.pii_masked) : "",
+    );
+  },
 });

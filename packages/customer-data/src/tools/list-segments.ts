@@ -5,6 +5,7 @@ import { z } from "zod";
 import { growthOf, historyCounts, type RangeCounts } from "../queries/segment-stats.ts";
 import { DEFAULT_MAX_AGE_SECONDS, resolveSegment, SEGMENT_COLUMNS, type SegmentRow } from "../segments/membership.ts";
 import { MaxAgeInput } from "../schemas.ts";
+import { at, lines, pageNote, signed } from "../render.ts";
 
 const Position = z.object({ n: z.string(), id: z.uuid() });
 
@@ -12,9 +13,8 @@ export const listSegments = defineTool({
   name: "list_segments",
   title: "List segments",
   description:
-    "The organization's saved segments, alphabetically: each with its kind (rules, or a static list), " +
-    "what it selects in words, how many customers it has now and its net growth over the range (default 30d). " +
-    "Use get_segment for reachability per channel and engagement.",
+    "The organization's saved segments, alphabetically, with what each selects in words, members now and net growth " +
+    "over the range (default 30d). Reachability and engagement: get_segment.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({ range: TimeRangeInput.optional(), limit: LimitInput(20, 50), cursor: CursorInput, max_age_seconds: MaxAgeInput }),
@@ -29,7 +29,7 @@ export const listSegments = defineTool({
         member_count: z.number().int(),
         net_growth: z.number().int(),
         added: z.number().int(),
-        members_evaluated_at: z.string().nullable().describe("Rule segments: when the rules were last evaluated into the member list; null for static lists."),
+        members_evaluated_at: z.string().nullable().describe("null for static lists."),
         created_at: z.string(),
       }),
     ),
@@ -82,6 +82,14 @@ export const listSegments = defineTool({
     return { range: range.json, segments, next_cursor: page.next_cursor };
   },
   render: (o) =>
-    o.segments.map((s) => `${s.name} (${s.kind}, id ${s.id}): ${s.member_count} members, ${s.net_growth >= 0 ? "+" : ""}${s.net_growth} since ${o.range.from.slice(0, 10)} — ${s.description}`).join("\n") ||
-    "No segments yet.",
+    lines(
+      `Growth over ${at(o.range.from)} → ${at(o.range.to)}${o.range.preset ? ` (${o.range.preset})` : ""}; previous period from ${at(o.range.previous_from)}.`,
+      o.segments.length ? "Segments, alphabetically:" : "No segments yet.",
+      o.segments.map(
+        (s) =>
+          `- ${s.name} (${s.kind}, id ${s.id}): ${s.member_count} members, ${signed(s.net_growth)} net (${s.added} added)` +
+          `${s.members_evaluated_at ? `, rules evaluated ${at(s.members_evaluated_at)}` : ""}, created ${at(s.created_at)} — ${s.description}`,
+      ),
+      pageNote(o.next_cursor),
+    ),
 });

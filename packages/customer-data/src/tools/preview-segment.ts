@@ -7,18 +7,19 @@ import { CustomerSummary } from "../schemas.ts";
 import { compileOverFacts, contactTotal, newestMatching } from "../segments/facts.ts";
 import { describeRule } from "../segments/describe.ts";
 import { parseRule, RULE_GRAMMAR } from "../segments/rules.ts";
+import { at, customerLine, lines, maskedNote } from "../render.ts";
 
 export const previewSegment = defineTool({
   name: "preview_segment",
   title: "Preview a segment",
   description:
-    "Evaluate segment rules against the organization's customers without saving anything: how many match, the share " +
-    "of all customers, how many each channel can reach, a sample, and the rules in words so you can check the intent. " +
+    "Evaluate segment rules without saving anything: matches, their share of all customers, reach per channel, a " +
+    "sample, and the rules in words to check the intent. " +
     RULE_GRAMMAR,
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    rules: z.record(z.string(), z.unknown()).describe("The rule set (see the description for the grammar)."),
+    rules: z.record(z.string(), z.unknown()).describe("A rule, as in the description."),
     sample_size: z.number().int().min(0).max(50).default(10),
   }),
   output: z.object({
@@ -68,7 +69,11 @@ export const previewSegment = defineTool({
     };
   },
   render: (o) =>
-    `${o.count} of ${o.total_customers} customers (${(o.share * 100).toFixed(1)}%) — ${o.description}\n` +
-    `Reachable: email ${o.reachability.email}, SMS ${o.reachability.sms}, WhatsApp ${o.reachability.whatsapp}\n` +
-    o.sample.map((c) => `- ${c.first_name ?? ""} ${c.last_name ?? ""} (${c.country}, id ${c.id})`).join("\n"),
+    lines(
+      `${o.count} of ${o.total_customers} customers (${(o.share * 100).toFixed(2)}%) — ${o.description}`,
+      `Reachable: email ${o.reachability.email}, SMS ${o.reachability.sms}, WhatsApp ${o.reachability.whatsapp}; evaluated ${at(o.evaluated_at)}.`,
+      o.sample.length ? "Sample, newest first:" : "",
+      o.sample.map((c) => `- ${customerLine(c)}`),
+      o.sample.length ? maskedNote(o.pii_masked) : "",
+    ),
 });

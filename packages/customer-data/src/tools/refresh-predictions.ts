@@ -9,10 +9,9 @@ export const refreshPredictionsTool = defineTool({
   name: "refresh_predictions",
   title: "Refresh predictions",
   description:
-    "Recompute and store predictions from the current history, for one customer (id, email or phone), one segment " +
-    "(segment_id) or the whole organization (scope 'organization'), with progress notifications: small sets in pages of " +
-    "10,000 contacts, large ones (from 20,000 contacts and a quarter of the organization) in one set-wise pass. " +
-    "Returns how many predictions were written and how long it took.",
+    "Recompute and store predictions from the current history for one customer (scope customer with id, email or " +
+    "phone), a segment (scope segment with segment_id) or the whole organization, with progress notifications. Large " +
+    "sets (≥ 20,000 contacts and a quarter of the organization) run in one set-wise pass.",
   scopes: ["contacts:write"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   // A million contacts take under a minute on two cores (README "Benchmarks"); the rewrite is atomic.
@@ -28,7 +27,7 @@ export const refreshPredictionsTool = defineTool({
     scope: z.enum(["customer", "segment", "organization"]),
     written: z.number().int(),
     batches: z.number().int(),
-    plan: z.enum(["by_ids", "setwise"]).describe("by_ids: pages of contacts with index lookups; setwise: one pass over the whole history."),
+    plan: z.enum(["by_ids", "setwise"]).describe("by_ids: pages of contacts; setwise: one pass over all history."),
     seconds: z.number(),
     contacts_per_second: z.number(),
     model_version: z.string(),
@@ -48,5 +47,6 @@ export const refreshPredictionsTool = defineTool({
     const result = await refreshPredictions(ctx.db, ctx.org, member, now, { onProgress: (done, total, message) => ctx.progress(done, total, message) });
     return { scope: input.scope, ...result };
   },
-  render: (o) => `Wrote ${o.written} predictions (${o.model_version}) in ${o.seconds} s (${o.contacts_per_second}/s).`,
+  render: (o) =>
+    `Wrote ${o.written} predictions (scope ${o.scope}, model ${o.model_version}) in ${o.seconds} s (${o.contacts_per_second}/s; plan ${o.plan}, ${o.batches} batches).`,
 });

@@ -6,6 +6,7 @@ import { summarize } from "../queries/contacts.ts";
 import { CustomerSummary } from "../schemas.ts";
 import { likeEscape } from "../segments/compile.ts";
 import { loadSegment } from "../segments/membership.ts";
+import { customerLine, lines, maskedNote, pageNote } from "../render.ts";
 
 const Position = z.object({ t: z.string(), id: z.uuid() });
 
@@ -13,29 +14,28 @@ export const searchCustomers = defineTool({
   name: "search_customers",
   title: "Search customers",
   description:
-    "Find customers of your organization by free text (name, email, phone in any common format, company) and filters " +
-    "(status, country, saved segment, consent per channel). Returns a page of customer summaries, newest first, and a " +
-    "next_cursor for the following page. Emails and phones are masked unless your role may see personal data. " +
-    "Use get_customer_profile for one customer's full record.",
+    "Find customers by free text (name, email, phone in any common format, company) and filters, newest first, paged. " +
+    "Each: id, names, email, phone (E.164), company, city, country, status, tags, created_at; emails and phones are " +
+    "masked unless your role may see personal data. One customer's full record: get_customer_profile.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    query: z.string().trim().max(100).optional().describe("Free text: a name, email, phone (+234 803 123 4567 or 08031234567) or company."),
-    status: z.array(ContactStatusEnum).max(4).optional().describe("Only these statuses."),
-    country: z.array(z.string().regex(/^[A-Za-z]{2}$/)).max(20).optional().describe("ISO 3166 two-letter codes, e.g. NG, KE."),
-    segment_id: z.uuid().optional().describe("Only members of this saved segment."),
+    query: z.string().trim().max(100).optional().describe("Name, email, phone (+234 803 123 4567, 08031234567) or company."),
+    status: z.array(ContactStatusEnum).max(4).optional(),
+    country: z.array(z.string().regex(/^[A-Za-z]{2}$/)).max(20).optional().describe("ISO 3166 codes, e.g. NG, KE."),
+    segment_id: z.uuid().optional().describe("Members of this saved segment only."),
     consent: z
       .object({ channel: ChannelEnum, state: z.enum(["subscribed", "unsubscribed", "unknown"]) })
       .optional()
-      .describe("Only customers whose current consent on the channel is this."),
+      .describe("Current consent on a channel."),
     limit: LimitInput(20, 100),
     cursor: CursorInput,
   }),
   output: z.object({
     customers: z.array(CustomerSummary),
-    next_cursor: z.string().nullable().describe("Pass back as cursor for the next page; null when this is the last page."),
+    next_cursor: z.string().nullable(),
     pii_masked: z.boolean(),
-    matched_as: z.enum(["phone", "email", "text", "none"]).describe("How the free text was read."),
+    matched_as: z.enum(["phone", "email", "text", "none"]).describe("How query was read."),
   }),
   handler: async (input, ctx) => {
     const where: Prisma.Sql[] = [Prisma.sql`c.organization_id = ${ctx.org.id}::uuid`];
@@ -82,10 +82,11 @@ export const searchCustomers = defineTool({
     const page = pageOf(rows, input.limit, (r) => ({ t: r.created_at.toISOString(), id: r.id }));
     return { customers: page.items.map((r) => summarize(r, pii)), next_cursor: page.next_cursor, pii_masked: pii.masked, matched_as: matchedAs };
   },
-  render: (out) =>
-    out.customers.length === 0
-      ? "No customers match."
-      : out.customers
-          .map((c) => `${c.first_name ?? ""} ${c.last_name ?? ""} — ${c.email ?? "no email"}, ${c.phone ?? "no phone"}, ${c.country}, ${c.status} (id ${c.id})`)
-          .join("\n") + (out.next_cursor ? `\nMore results: pass cursor ${out.next_cursor}` : ""),
+  render: (o) =>
+    lines(
+      `${o.customers.length ? `${o.customers.length} customers, newest first` : "No customers match"} (free text ${o.matched_as === "none" ? "none" : `read as ${o.matched_as}`}).`,
+      o.customers.map((c) => `- ${customerLine(c)}`),
+      pageNote(o.next_cursor),
+      maskedNote(o.pii_masked),
+    ),
 });

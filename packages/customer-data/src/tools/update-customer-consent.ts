@@ -3,14 +3,15 @@ import { z } from "zod";
 import { consentStates } from "../queries/consent.ts";
 import { ChannelEnum, CustomerRef, findContact } from "@marketsage/domain";
 import { ConsentState } from "../schemas.ts";
+import { at, consentText } from "../render.ts";
 
 export const updateCustomerConsent = defineTool({
   name: "update_customer_consent",
   title: "Update consent",
   description:
-    "Subscribe or unsubscribe one customer (id, email or phone) on one channel (EMAIL, SMS, WHATSAPP), with where the " +
-    "request came from and why. The change is appended to the consent history (nothing is overwritten) and takes effect " +
-    "for sends and reachability immediately. Asking for the state the customer is already in records nothing and says so.",
+    "Subscribe or unsubscribe one customer (id, email or phone) on one channel, recording where the request came from " +
+    "and why. Appended to the consent history (nothing is overwritten); applies to sends and reachability at once. " +
+    "Asking for the state the customer is already in records nothing and says so.",
   scopes: ["contacts:write"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
@@ -45,6 +46,6 @@ export const updateCustomerConsent = defineTool({
   },
   render: (o) =>
     o.changed
-      ? `Recorded: ${o.consent.channel} ${o.consent.state} for ${o.customer_id} at ${o.recorded_at}.`
-      : `No change: ${o.customer_id} is already ${o.consent.state} on ${o.consent.channel}.`,
+      ? `Recorded at ${at(o.recorded_at)} for customer ${o.customer_id}: ${consentText(o.consent)}.`
+      : `No change for customer ${o.customer_id}, already: ${consentText(o.consent)}.`,
 });
