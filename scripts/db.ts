@@ -1,7 +1,7 @@
 // Database commands for people: pnpm db:migrate | db:migrate:dev | db:migrate:sql | db:drift | db:seed | db:setup | db:stop | db:url
 // Without DATABASE_URL every command works on the embedded PostgreSQL under .data/.
 import { spawnSync } from "node:child_process";
-import { ensureEmbeddedPostgres, findRepoRoot, resolveDatabaseUrl, stopEmbeddedPostgres } from "@marketsage/db";
+import { EmbeddedDatabaseError, ensureEmbeddedPostgres, findRepoRoot, resolveDatabaseUrl, stopEmbeddedPostgres } from "@marketsage/db";
 
 const log = (m: string) => process.stderr.write(`[db] ${m}\n`);
 
@@ -72,7 +72,7 @@ try {
   }
 } catch (e) {
   // A database the embedded PostgreSQL cannot provide is one line naming the fix, not a stack trace.
-  if (!(e instanceof Error && e.name === "EmbeddedDatabaseError")) throw e;
+  if (!(e instanceof EmbeddedDatabaseError)) throw e;
   log(e.message);
   process.exitCode = 1;
 }

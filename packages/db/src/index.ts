@@ -4,6 +4,7 @@ export { resolveDatabaseUrl, assertMigrated, DatabaseNotReadyError } from "./con
 export type { ResolvedDatabase } from "./connection.ts";
 export { ensureEmbeddedPostgres, stopEmbeddedPostgres, embeddedUrl, defaultDataDir, EMBEDDED_DATABASE } from "./embedded.ts";
 export type { EmbeddedServer } from "./embedded.ts";
+export { EmbeddedDatabaseError } from "./embedded-errors.ts";
 export { applyMigrations, pendingMigrations, listMigrations } from "./migrate.ts";
 export { findRepoRoot } from "./paths.ts";
 export { Prisma, PrismaClient } from "./generated/prisma/client.ts";
