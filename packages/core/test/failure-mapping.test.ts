@@ -94,6 +94,13 @@ describe("a database that cannot be reached", () => {
       expect(result.isError).toBe(true);
       expect(text(result)).toBe(`UNAVAILABLE: ${DATABASE_UNAVAILABLE_MESSAGE}`);
       expect(result._meta?.error).toMatchObject({ code: "UNAVAILABLE", retryable: true });
+      // tools/list cannot list without the key's principal: a JSON-RPC error that says why
+      const listing = await connectTestClient({ server: "customer-data", tools: failingTools, runtime: down, apiKey: key("ADMIN") });
+      try {
+        await expect(listing.client.listTools()).rejects.toMatchObject({ code: -32603, message: expect.stringContaining("UNAVAILABLE: the database is not reachable") });
+      } finally {
+        await listing.close();
+      }
     } finally {
       await down.close();
     }

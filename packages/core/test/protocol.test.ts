@@ -118,6 +118,11 @@ describe("malformed requests get a JSON-RPC error reply", () => {
     expect((await srv.reply(10)).error).toEqual({ code: -32602, message: "Invalid params: name: expected the tool's name (a string), got number" });
   });
 
+  it("a tools/list cursor that is not a string: -32602 naming cursor", async () => {
+    srv.send({ id: 12, method: "tools/list", params: { cursor: 5 } });
+    expect((await srv.reply(12)).error).toEqual({ code: -32602, message: "Invalid params: cursor: expected a string, got number" });
+  });
+
   it("params of the wrong type for another method: -32602 naming the field, not -32603 with zod's JSON", async () => {
     srv.send({ id: 11, method: "initialize", params: { protocolVersion: 5, capabilities: {}, clientInfo: { name: "x", version: "0" } } });
     const r = await srv.reply(11);
