@@ -158,6 +158,21 @@ describe.runIf(isRoot)("embedded PostgreSQL as root, checkout in a 0700 director
     expect((viaLink as Error).message).toMatch(/planted is not a directory owned by this user; remove it, or set MARKETSAGE_DATA_DIR/);
   });
 
+  it("a data directory the postgres user can reach holds both the cluster and the binaries copy (how to move them)", async () => {
+    const reachable = path.join(systemParent, "srv-marketsage");
+    const o = { dataDir: reachable, systemDir, binaryPackage: pkgRoot };
+    try {
+      const server = await ensureEmbeddedPostgres(o);
+      expect(server.started).toBe(true);
+      const s = JSON.parse(fs.readFileSync(path.join(reachable, "pg.json"), "utf8")) as State;
+      expect(s.pgdata).toBe(path.join(reachable, "pg"));
+      expect(s.bin).toBe(path.join(reachable, `pg-${packageAt(pkgRoot).version}`));
+      expect(await query(server.url, "select 1 as one")).toEqual([{ one: 1 }]);
+    } finally {
+      await stopEmbeddedPostgres(o).catch(() => undefined);
+    }
+  });
+
   it("a private data directory inside the temp directory keeps its cluster there, not under /var/lib", async () => {
     const tmpData = path.join(home, "in-tmp", ".data");
     const o = { dataDir: tmpData };
