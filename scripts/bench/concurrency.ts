@@ -2,17 +2,21 @@
 // tool, against the same call alone (one process, one call at a time, same run). Reports median and
 // p95 per call, audited calls per second in total, and rows lost (calls answered − audit rows,
 // matched by the arguments' hash, unique per call), and whether every audit chain verifies.
+// The server, tool and arguments are the caller's (this file names no server).
 //
-// Run alone: pnpm exec tsx scripts/bench/concurrency.ts [--processes 5] [--in-flight 10] [--calls 40]
-// (DATABASE_URL or the embedded database; migrated and seeded, e.g. `pnpm db:setup`).
+// Run alone (DATABASE_URL or the embedded database, migrated and seeded, e.g. `pnpm db:setup`):
+//   pnpm exec tsx scripts/bench/concurrency.ts --server customer-data --tool search_customers \
+//     --args '{"query":"zzq{tag}","limit":1}' [--processes 5] [--in-flight 10] [--calls 40]
+// "{tag}" in the arguments becomes a value unique per call (a one-token query that matches no one
+// is a cheap read: the trigram index answers it without a scan).
 import fs from "node:fs";
-import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { hashArgs, verifyAuditLog } from "@marketsage/core";
-import { DEMO_ORGS, demoApiKey, findRepoRoot, openDb, resolveDatabaseUrl } from "@marketsage/db";
+import { builtEntry } from "@marketsage/client";
+import { DEMO_ORGS, demoApiKey, openDb, resolveDatabaseUrl } from "@marketsage/db";
 import { pct, printTable, type Sample } from "./stats.ts";
 
 export interface ConcurrencyOptions {
@@ -29,9 +33,10 @@ export interface ConcurrencyOptions {
   callsPerWorker?: number;
   /** Calls of the reference (one process, one at a time). */
   aloneCalls?: number;
-  tool?: string;
-  /** Arguments unique per call (rows are matched to calls by their hash). */
-  args?: (tag: string) => Record<string, unknown>;
+  /** A cheap read tool of that server. */
+  tool: string;
+  /** Arguments unique per call for a unique tag (rows are matched to calls by their hash). */
+  args: (tag: string) => Record<string, unknown>;
   /** Extra node flags for the servers (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
   nodeArgs?: string[];
 }
@@ -45,9 +50,6 @@ export interface ConcurrencyResult {
   lost: number;
   chainsOk: boolean;
 }
-
-// One token of ≥ 3 letters that matches no one: the trigram index answers it without a scan.
-const searchNobody = (tag: string) => ({ query: `zzq${tag}`, limit: 1 });
 
 interface Server {
   client: Client;
@@ -79,8 +81,7 @@ export async function benchConcurrency(opts: ConcurrencyOptions): Promise<Concur
   const processes = opts.processes ?? 5;
   const inFlight = opts.inFlight ?? 10;
   const perWorker = opts.callsPerWorker ?? 40;
-  const tool = opts.tool ?? "search_customers";
-  const argsFor = opts.args ?? searchNobody;
+  const { tool, args: argsFor } = opts;
   const run = Date.now().toString(36);
   // The per-key limit is shared by every process: set it far above the pace (it still runs).
   const env = { LOG_LEVEL: "warn", MCP_RATE_LIMIT_PER_MINUTE: "1000000", ...opts.env };
@@ -150,16 +151,37 @@ export async function benchConcurrency(opts: ConcurrencyOptions): Promise<Concur
   }
 }
 
+/** `{"query":"zzq{tag}"}` → a function putting the tag into every string that has "{tag}". */
+export function argsTemplate(json: string): (tag: string) => Record<string, unknown> {
+  const template = JSON.parse(json) as Record<string, unknown>;
+  if (!json.includes("{tag}")) throw new Error(`--args must contain "{tag}" somewhere, so that every call's arguments are unique: ${json}`);
+  return (tag) => JSON.parse(JSON.stringify(template), (_k, v) => (typeof v === "string" ? v.replaceAll("{tag}", tag) : v));
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { values } = parseArgs({ options: { processes: { type: "string", default: "5" }, "in-flight": { type: "string", default: "10" }, calls: { type: "string", default: "40" } } });
-  const root = findRepoRoot();
+  const { values } = parseArgs({
+    options: {
+      server: { type: "string" },
+      tool: { type: "string" },
+      args: { type: "string" },
+      processes: { type: "string", default: "5" },
+      "in-flight": { type: "string", default: "10" },
+      calls: { type: "string", default: "40" },
+    },
+  });
+  if (!values.server || !values.tool || !values.args) {
+    process.stderr.write("usage: tsx scripts/bench/concurrency.ts --server <name> --tool <read tool> --args '<json with {tag}>' [--processes 5] [--in-flight 10] [--calls 40]\n");
+    process.exit(2);
+  }
   const { url } = await resolveDatabaseUrl(process.env.DATABASE_URL);
   const org = DEMO_ORGS[0]!;
   const r = await benchConcurrency({
-    entry: path.join(root, "packages", "customer-data", "dist", "main.js"),
+    entry: builtEntry(values.server),
     env: { PATH: process.env.PATH, DATABASE_URL: url, MARKETSAGE_API_KEY: demoApiKey(org, "ADMIN") },
     databaseUrl: url,
     orgId: org.id,
+    tool: values.tool,
+    args: argsTemplate(values.args),
     processes: Number(values.processes),
     inFlight: Number(values["in-flight"]),
     callsPerWorker: Number(values.calls),
