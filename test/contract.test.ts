@@ -6,10 +6,12 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { describeTool, SCOPES, type ServerModule } from "@marketsage/core";
-import { customerDataServer } from "@marketsage/customer-data";
+import { loadCatalog } from "@marketsage/catalog";
+import { describeTool, SCOPES, type AnyTool, type ServerModule } from "@marketsage/core";
+import { FAKE_CATALOG, FAKE_NAME } from "../packages/catalog/test/fixtures/fake-server.ts";
 
-const SERVERS: ServerModule[] = [customerDataServer];
+/** Every catalog server: a new entry is checked here with no edit to this file. */
+const SERVERS: ServerModule[] = (await loadCatalog()).map((e) => e.pkg.module);
 const VERBS = ["search", "get", "list", "preview", "refresh", "update", "analyze", "compare", "identify", "track", "validate", "send", "set", "delete", "generate", "query", "verify"];
 /** chars/4 of the JSON of the tools/list result. */
 const AVERAGE_TOKENS_PER_TOOL = 400;
@@ -34,41 +36,46 @@ function* schemas(s: unknown, at = "#"): Generator<[string, Schema]> {
   }
 }
 
+/** The contract of one tool (the snapshot aside): names, words, annotations, scopes, strict and lean schemas. */
+function expectToolContract(name: string, tool: AnyTool) {
+  expect(name).toMatch(/^[a-z]+(_[a-z0-9]+)+$/);
+  expect(VERBS).toContain(name.split("_")[0]);
+  expect(tool.title.length).toBeGreaterThan(3);
+  expect(tool.description.length).toBeGreaterThan(80);
+  expect(tool.scopes.length).toBeGreaterThan(0);
+  for (const s of tool.scopes) expect(SCOPES).toContain(s);
+  for (const k of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) expect(typeof tool.annotations[k]).toBe("boolean");
+  const d = describeTool(tool);
+  expect(d.inputSchema.type).toBe("object");
+  expect(d.outputSchema?.type).toBe("object");
+  // Field names the model sees are snake_case.
+  const keys = (schema: unknown): string[] =>
+    schema && typeof schema === "object"
+      ? Object.entries(schema as Record<string, unknown>).flatMap(([k, v]) => (k === "properties" && v && typeof v === "object" ? [...Object.keys(v), ...Object.values(v).flatMap(keys)] : keys(v)))
+      : [];
+  for (const k of [...keys(d.inputSchema), ...keys(d.outputSchema)]) expect(k).toMatch(/^[a-z0-9_]+$|^[A-Z_]+$/);
+  // Write tools say so.
+  if (tool.scopes.some((s) => s.endsWith(":write") || s === "messages:send")) expect(tool.annotations.readOnlyHint).toBe(false);
+  expect(tool.input).toBeInstanceOf(z.ZodObject);
+
+  // Strict input, at every depth: an object with declared keys refuses any other key. (A map —
+  // an object without declared properties, e.g. segment rules — validates its keys itself.)
+  for (const [at, s] of schemas(d.inputSchema)) if (s.properties) expect(s.additionalProperties, `${name} input ${at}`).toBe(false);
+  // Every output field is always there (null says "none"): so tools/list can leave out `required`.
+  for (const [k, v] of Object.entries(tool.output.shape)) expect((v as z.ZodType)._zod.optout, `${name} output ${k} is optional`).toBeUndefined();
+  // Lean: what the compaction removes never comes back.
+  const json = JSON.stringify(d);
+  expect(json).not.toContain("9007199254740991");
+  expect(json).not.toContain('"$schema"');
+  for (const [at, s] of [...schemas(d.inputSchema), ...schemas(d.outputSchema)]) {
+    if (s.format === "uuid" || s.format === "date-time") expect(s.pattern, `${name} ${at}: the format says it`).toBeUndefined();
+  }
+}
+
 describe.each(SERVERS.map((s) => [s.name, s] as const))("%s", (serverName, server) => {
   it.each(server.tools.map((t) => [t.name, t] as const))("%s follows the tool contract", async (name, tool) => {
-    expect(name).toMatch(/^[a-z]+(_[a-z0-9]+)+$/);
-    expect(VERBS).toContain(name.split("_")[0]);
-    expect(tool.title.length).toBeGreaterThan(3);
-    expect(tool.description.length).toBeGreaterThan(80);
-    expect(tool.scopes.length).toBeGreaterThan(0);
-    for (const s of tool.scopes) expect(SCOPES).toContain(s);
-    for (const k of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) expect(typeof tool.annotations[k]).toBe("boolean");
+    expectToolContract(name, tool);
     const d = describeTool(tool);
-    expect(d.inputSchema.type).toBe("object");
-    expect(d.outputSchema?.type).toBe("object");
-    // Field names the model sees are snake_case.
-    const keys = (schema: unknown): string[] =>
-      schema && typeof schema === "object"
-        ? Object.entries(schema as Record<string, unknown>).flatMap(([k, v]) => (k === "properties" && v && typeof v === "object" ? [...Object.keys(v), ...Object.values(v).flatMap(keys)] : keys(v)))
-        : [];
-    for (const k of [...keys(d.inputSchema), ...keys(d.outputSchema)]) expect(k).toMatch(/^[a-z0-9_]+$|^[A-Z_]+$/);
-    // Write tools say so.
-    if (tool.scopes.some((s) => s.endsWith(":write") || s === "messages:send")) expect(tool.annotations.readOnlyHint).toBe(false);
-    expect(tool.input).toBeInstanceOf(z.ZodObject);
-
-    // Strict input, at every depth: an object with declared keys refuses any other key. (A map —
-    // an object without declared properties, e.g. segment rules — validates its keys itself.)
-    for (const [at, s] of schemas(d.inputSchema)) if (s.properties) expect(s.additionalProperties, `${name} input ${at}`).toBe(false);
-    // Every output field is always there (null says "none"): so tools/list can leave out `required`.
-    for (const [k, v] of Object.entries(tool.output.shape)) expect((v as z.ZodType)._zod.optout, `${name} output ${k} is optional`).toBeUndefined();
-    // Lean: what the compaction removes never comes back.
-    const json = JSON.stringify(d);
-    expect(json).not.toContain("9007199254740991");
-    expect(json).not.toContain('"$schema"');
-    for (const [at, s] of [...schemas(d.inputSchema), ...schemas(d.outputSchema)]) {
-      if (s.format === "uuid" || s.format === "date-time") expect(s.pattern, `${name} ${at}: the format says it`).toBeUndefined();
-    }
-
     await expect(`${JSON.stringify(d, null, 2)}\n`).toMatchFileSnapshot(new URL(`${serverName}/${name}.json`, SNAPS).pathname);
   });
 
@@ -97,5 +104,16 @@ describe("all servers", () => {
     const total = SERVERS.reduce((n, s) => n + approxTokens({ tools: s.tools.map(describeTool) }), 0);
     process.stderr.write(`[tokens] all ${SERVERS.length} server(s): ${total} tokens\n`);
     expect(total).toBeLessThan(ALL_SERVERS_TOKENS);
+  });
+});
+
+describe("a fake catalog entry", () => {
+  it("is checked like every other server's tools (the contract runs on whatever the catalog holds)", async () => {
+    const fake = (await loadCatalog(FAKE_CATALOG)).find((e) => e.name === FAKE_NAME)!;
+    expect(fake.pkg.module.tools.length).toBeGreaterThan(0);
+    for (const t of fake.pkg.module.tools) expectToolContract(t.name, t);
+    // And a tool that breaks the contract is caught.
+    const bad = { ...fake.pkg.module.tools[0]!, name: "FetchThing", description: "short" };
+    expect(() => expectToolContract(bad.name, bad)).toThrow();
   });
 });
