@@ -84,13 +84,21 @@ function protocolError(code: number, message: string, data?: Record<string, unkn
   return Object.assign(new Error(message), { code, ...(data ? { data } : {}) });
 }
 
+const descriptions = new WeakMap<AnyTool, Tool>();
+function describedOnce(tool: AnyTool): Tool {
+  let d = descriptions.get(tool);
+  if (!d) descriptions.set(tool, (d = describeTool(tool)));
+  return d;
+}
+
 export function createMcpServer(spec: ServerSpec): McpServer {
   const mcp = new McpServer(
     { name: spec.name, version: spec.version },
     { capabilities: { tools: { listChanged: false } }, ...(spec.instructions ? { instructions: spec.instructions } : {}) },
   );
+  // Described once per tool per process: the HTTP host builds a server per request.
   const described = new Map<string, Tool>();
-  for (const t of spec.invoker.tools.values()) described.set(t.name, describeTool(t));
+  for (const t of spec.invoker.tools.values()) described.set(t.name, describedOnce(t));
 
   // tools/list and tools/call check their own params: the SDK's parse of its request schemas
   // answers a wrong type with -32603 and zod's raw issue list, and for tools/call that would make

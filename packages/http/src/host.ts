@@ -4,7 +4,7 @@
 // body-size limit and per-address rate limit.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { AuthError, createMcpServer, type Booted, type HttpRequest, type HttpResponse, type HttpRoute } from "@marketsage/core";
+import { AuthError, clarifyErrorResponse, classifyLine, createMcpServer, type Booted, type HttpRequest, type HttpResponse, type HttpRoute } from "@marketsage/core";
 import { assertMigrated } from "@marketsage/db";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import pg from "pg";
@@ -166,15 +166,27 @@ export function createHttpHost(opts: HostOptions): HttpHost {
       throw e;
     }
     const raw = await readBody(req, maxBody);
+    const text = raw.toString("utf8");
     let body: unknown;
     try {
-      body = JSON.parse(raw.toString("utf8"));
+      body = JSON.parse(text);
     } catch {
       send(res, { status: 400, body: rpcError(-32700, "Parse error: the body is not JSON.") });
       return;
     }
+    // A malformed single message gets the same JSON-RPC error as over stdio, with its id when it has one.
+    if (!Array.isArray(body)) {
+      const verdict = classifyLine(text);
+      if (verdict.kind === "error") {
+        send(res, { status: 400, body: { jsonrpc: "2.0", id: verdict.replyId ?? null, error: { code: verdict.code, message: verdict.message } } });
+        return;
+      }
+    }
     const mcp = createMcpServer({ name: `marketsage-${mod.name}`, version: mod.version, instructions: mod.instructions, invoker, resources: mod.resources, prompts: mod.prompts });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    // The same wording as stdio for the SDK's own parse errors (-32602 naming the field, not zod JSON).
+    const sendRaw = transport.send.bind(transport);
+    transport.send = (message, options) => sendRaw(clarifyErrorResponse(message), options);
     res.on("close", () => void transport.close().then(() => mcp.close()));
     await mcp.connect(transport);
     await transport.handleRequest(req, res, body);

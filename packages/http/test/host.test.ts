@@ -127,6 +127,19 @@ describe("the host's door", () => {
     expect(((await notJson.json()) as { error: { code: number } }).error.code).toBe(-32700);
   });
 
+  it("answers a malformed request with a JSON-RPC error carrying its id, and wrong argument types as INVALID_INPUT naming the field", async () => {
+    const bad = await post(`/mcp/${server}`, { authorization: `Bearer ${KEY}` }, JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: "not-an-object" }));
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ id: 7, error: { code: -32602 } });
+    const pkg = await CATALOG[0]!.load();
+    const tool = pkg.healthCheck.tool;
+    const wrong = await post(`/mcp/${server}`, { authorization: `Bearer ${KEY}` }, JSON.stringify({ jsonrpc: "2.0", id: 8, method: "tools/call", params: { name: tool, arguments: { limit: "abc", nope: 1 } } }));
+    const body = (await wrong.json()) as { id: number; result: { isError: boolean; content: Array<{ text: string }> } };
+    expect(body.id).toBe(8);
+    expect(body.result.isError).toBe(true);
+    expect(body.result.content[0]!.text).toMatch(/^INVALID_INPUT: .*nope/);
+  });
+
   it("reports health and readiness", async () => {
     const h = await fetch(`${host.url}/healthz`);
     expect(h.status).toBe(200);
