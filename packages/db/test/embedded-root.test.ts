@@ -112,9 +112,38 @@ describe.runIf(isRoot)("embedded PostgreSQL as root, checkout in a 0700 director
     expect(await query(restarted.url, "select id, note from kept")).toEqual([{ id: 1, note: "survives a restart" }]);
   });
 
+  it("state files written before binaries were recorded keep working; one whose cluster vanished (a reboot emptied /tmp) gets a lasting one", async () => {
+    const { pgdata, port } = state();
+    expect(await stopEmbeddedPostgres(opts)).toBe(true);
+    // The old format: { port, pgdata } only.
+    fs.writeFileSync(path.join(dataDir, "pg.json"), JSON.stringify({ port, pgdata }));
+    expect(await stopEmbeddedPostgres(opts)).toBe(false);
+    const again = await ensureEmbeddedPostgres(opts);
+    expect(again.started).toBe(true);
+    expect(state().pgdata).toBe(pgdata);
+    expect(await query(again.url, "select count(*)::int as n from kept")).toEqual([{ n: 1 }]);
+    // The old format, running: stop finds the binaries without a recorded bin.
+    fs.writeFileSync(path.join(dataDir, "pg.json"), JSON.stringify({ port: again.port, pgdata }));
+    expect(await stopEmbeddedPostgres(opts)).toBe(true);
+
+    const vanished = path.join(home, "vanished");
+    const oldTmp = path.join(vanished, ".data");
+    fs.mkdirSync(oldTmp, { recursive: true });
+    fs.writeFileSync(path.join(oldTmp, "pg.json"), JSON.stringify({ port, pgdata: path.join(os.tmpdir(), "marketsage-pg-000000000000") }));
+    const o = { dataDir: oldTmp, systemDir, binaryPackage: pkgRoot };
+    try {
+      const fresh = await ensureEmbeddedPostgres(o);
+      expect(fresh.started).toBe(true);
+      const moved = (JSON.parse(fs.readFileSync(path.join(oldTmp, "pg.json"), "utf8")) as State).pgdata;
+      expect(path.dirname(path.dirname(moved))).toBe(systemDir);
+    } finally {
+      await stopEmbeddedPostgres(o).catch(() => undefined);
+    }
+  });
+
   it("the binaries copy is reused when complete, replaced when damaged, and stale temp copies are swept", () => {
     const pkg = packageAt(pkgRoot);
-    const dest = state().bin;
+    const dest = path.join(systemDir, `pg-${pkg.version}`);
     const marker = path.join(dest, ".marketsage-complete");
     const ino = fs.statSync(marker).ino;
     expect(installBinaries(pkg, systemDir)).toBe(dest);
