@@ -15,7 +15,7 @@ started_at=$SECONDS
 say() { printf '[private-checkout] %s\n' "$*" >&2; }
 
 # Under root's home when root (what a user's checkout looks like), else the temp directory.
-if [ "$(id -u)" = 0 ]; then parent=/root; else parent=${TMPDIR:-/tmp}; fi
+if [ "$(id -u)" = 0 ] && [ -d /root ]; then parent=/root; else parent=${TMPDIR:-/tmp}; fi
 work=$(mktemp -d "$parent/ms-private-XXXXXX")
 chmod 700 "$work"
 clone="$work/marketsage"
