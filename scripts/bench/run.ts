@@ -1,20 +1,24 @@
-// pnpm bench [--n 50] [--only startup,overhead,<server parts>]: figures against the seeded database
-// (DATABASE_URL or the embedded one). The platform's parts are here; each catalog server adds its
-// own (its package's bench/). Benchmarks print; they do not pass or fail.
+// pnpm bench [--n 50] [--only startup,rss,overhead,concurrency,http,<server parts>]: figures against
+// the seeded database (DATABASE_URL or the embedded one). The platform's parts are here, beside the
+// bare MCP SDK in the same run; each catalog server adds its own (its package's bench/).
+// Benchmarks print; they do not pass or fail.
 import { parseArgs } from "node:util";
 import { CATALOG } from "@marketsage/catalog";
+import { builtEntry } from "@marketsage/client";
 import { createLogger, createRuntime, type BenchSpec } from "@marketsage/core";
 import { ALL_ON } from "@marketsage/core/testing";
 import { DEMO_ORGS, demoApiKey, findRepoRoot, openDb, resolveDatabaseUrl } from "@marketsage/db";
+import { benchConcurrency } from "./concurrency.ts";
+import { benchHttp } from "./http.ts";
 import { benchOverhead } from "./overhead.ts";
-import { benchStartup } from "./startup.ts";
+import { benchIdleRss, benchParallelStart, benchStartup } from "./startup.ts";
 import { printTable, time, type Sample } from "./stats.ts";
 
 const { values } = parseArgs({ options: { n: { type: "string", default: "50" }, only: { type: "string" } } });
 const n = Number(values.n);
 const serverParts: Array<{ part: string; run: BenchSpec[string] }> = [];
 for (const e of CATALOG) if (e.bench) for (const [part, run] of Object.entries(await e.bench())) serverParts.push({ part, run });
-const PARTS = ["startup", "overhead", ...serverParts.map((p) => p.part)];
+const PARTS = ["startup", "rss", "overhead", "concurrency", "http", ...serverParts.map((p) => p.part)];
 const only = new Set(values.only ? values.only.split(",").map((s) => s.trim()) : PARTS);
 for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only: unknown part ${p} (one of ${PARTS.join(", ")})`);
 const root = findRepoRoot();
@@ -22,6 +26,7 @@ const { url } = await resolveDatabaseUrl(process.env.DATABASE_URL);
 const org = DEMO_ORGS[0]!;
 const key = demoApiKey(org, "SUPER_ADMIN");
 const log = createLogger({ level: (process.env.LOG_LEVEL as "error" | undefined) ?? "silent" });
+const names = CATALOG.map((e) => e.name);
 
 const db = openDb(url, { max: 1 });
 const [counts] = await db.$queryRaw<Array<{ contacts: number; events: number; touchpoints: number }>>`
@@ -38,9 +43,29 @@ const runtime = createRuntime({
 });
 const samples: Sample[] = [];
 const lines: string[] = [];
-const env = { PATH: process.env.PATH, DATABASE_URL: url, MARKETSAGE_API_KEY: key, LOG_LEVEL: "warn" };
-if (only.has("startup")) samples.push(...(await benchStartup(root, CATALOG.map((e) => e.name), env, Math.min(n, 20))));
+const env = { PATH: process.env.PATH, DATABASE_URL: url, MARKETSAGE_API_KEY: key, LOG_LEVEL: "warn", MCP_RATE_LIMIT_PER_MINUTE: "1000000" };
+const harnesses = await Promise.all(CATALOG.map(async (e) => ({ name: e.name, harness: await e.harness() })));
+if (only.has("startup")) {
+  samples.push(...(await benchStartup(root, names, env, Math.min(n, 20))));
+  samples.push(await benchParallelStart(root, names, env, Math.min(n, 10)));
+}
+if (only.has("rss")) {
+  const probe = (server: string) => {
+    const h = harnesses.find((x) => x.name === server)?.harness.cheapRead;
+    return h ? { name: h.tool, arguments: h.args("rss") } : undefined;
+  };
+  samples.push(...(await benchIdleRss(root, names, env, { probe })));
+}
 if (only.has("overhead")) samples.push(await benchOverhead(runtime, key, Math.max(n, 200)));
+if (only.has("concurrency")) {
+  const target = harnesses.find((h) => h.harness.cheapRead);
+  if (target) {
+    const r = await benchConcurrency({ entry: builtEntry(target.name), env, databaseUrl: url, orgId: org.id, tool: target.harness.cheapRead!.tool, args: target.harness.cheapRead!.args });
+    samples.push(...r.samples);
+    lines.push(...r.lines);
+  }
+}
+if (only.has("http")) lines.push(...(await benchHttp(root, env, key)));
 for (const p of serverParts) {
   if (!only.has(p.part)) continue;
   const r = await p.run({ runtime, databaseUrl: url, apiKey: key, orgId: org.id, n, log, time });

@@ -39,6 +39,8 @@ export interface HarnessSpec {
   stableProbes: readonly string[];
   /** The server's part of the story (each call it makes must leave its audit row). */
   story?: { title: string; steps: readonly StoryStep[] };
+  /** A cheap read whose arguments differ per call (`tag`), for the concurrency benchmark. */
+  cheapRead?: { tool: string; args(tag: string): Record<string, unknown> };
 }
 
 /** Work after demo data is loaded (e.g. predictions), run by db:seed, db:setup, start and tests. */

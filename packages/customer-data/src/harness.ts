@@ -112,4 +112,6 @@ export const harness: HarnessSpec = {
   builders,
   stableProbes: ["search_customers", "get_customer_profile", "get_customer_predictions"],
   story: { title: "An AI agent prepares a win-back — find a customer, their segment, their predictions", steps },
+  // A one-token query that matches no one: the trigram index answers it without a scan.
+  cheapRead: { tool: "search_customers", args: (tag) => ({ query: `zzq${tag}`, limit: 1 }) },
 };
