@@ -20,7 +20,7 @@ const step = (m: string) => process.stderr.write(`[start] ${m}\n`);
 
 try {
   const db = await resolveDatabaseUrl(values["database-url"] ?? process.env.DATABASE_URL, { log: step });
-  step(db.embedded ? "using the embedded PostgreSQL (under .data/)" : "using DATABASE_URL");
+  step(db.embedded ? `using the embedded PostgreSQL (${db.url.replace(/^postgresql:\/\/[^@]*@/, "")}; \`pnpm db:stop\` stops it)` : "using DATABASE_URL");
 
   // Once: migrate, seed the demo data when the database has none, and compute predictions.
   await prepareDatabase(db.url, ["--if-empty", "--scale", scale], step);

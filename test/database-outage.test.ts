@@ -11,6 +11,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { applyMigrations, DEMO_ORGS, demoApiKey, ensureEmbeddedPostgres, stopEmbeddedPostgres, type EmbeddedServer } from "@marketsage/db";
 import { seedDatabase } from "@marketsage/db/seed";
+import { disposeEmbedded } from "@marketsage/db/testing";
 import { serverEntry } from "./support/build.ts";
 
 const KEY = demoApiKey(DEMO_ORGS[0]!, "ADMIN");
@@ -82,8 +83,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stopEmbeddedPostgres({ dataDir }).catch(() => undefined);
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await disposeEmbedded(dataDir);
 });
 
 describe("the database stops and starts under a running server", () => {

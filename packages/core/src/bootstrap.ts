@@ -1,7 +1,7 @@
 // One bootstrap for every transport: configuration, flags, database, migration check, the
 // allow-list against the catalog, authentication (stdio) and heartbeats. It returns what a
 // transport needs (invokers, the runtime, close) and never touches stdio or HTTP itself.
-import { assertMigrated, DatabaseNotReadyError, resolveDatabaseUrl } from "@marketsage/db";
+import { assertMigrated, DatabaseNotReadyError, EmbeddedDatabaseError, resolveDatabaseUrl } from "@marketsage/db";
 import { ConfigError, loadConfig, serverDisabledReason, unknownAllowListedTools, type Config, type ServerName } from "./config.ts";
 import { AuthError } from "./errors.ts";
 import { startHeartbeat } from "./heartbeat.ts";
@@ -104,7 +104,8 @@ export async function bootstrap(opts: BootstrapOptions): Promise<Booted> {
     url = (await resolveDatabaseUrl(config.databaseUrl, { dataDir: config.dataDir, log: (m) => log.info(m) })).url;
     await assertMigrated(url);
   } catch (e) {
-    if (e instanceof DatabaseNotReadyError) throw new StartupError(EXIT.DATABASE, `${opts.name}: ${e.message}`);
+    // Both already name the fix in one line.
+    if (e instanceof DatabaseNotReadyError || e instanceof EmbeddedDatabaseError) throw new StartupError(EXIT.DATABASE, `${opts.name}: ${e.message}`);
     throw new StartupError(
       EXIT.DATABASE,
       `${opts.name}: cannot reach the database: ${(e as Error).message}. Set DATABASE_URL, or run \`pnpm db:setup\` for the embedded one.`,

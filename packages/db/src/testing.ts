@@ -71,3 +71,21 @@ export async function dropDatabasesWithPrefix(prefix: string): Promise<number> {
     return r.rows.length;
   });
 }
+
+/**
+ * Stop a test's own embedded PostgreSQL and remove everything it wrote: the data directory and,
+ * when the cluster lives elsewhere (as root, outside a reachable data dir), that cluster's folder.
+ */
+export async function disposeEmbedded(dataDir: string): Promise<void> {
+  const { stopEmbeddedPostgres } = await import("./embedded.ts");
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  await stopEmbeddedPostgres({ dataDir }).catch(() => undefined);
+  try {
+    const state = JSON.parse(fs.readFileSync(path.join(dataDir, "pg.json"), "utf8")) as { pgdata?: string };
+    if (state.pgdata && !path.resolve(state.pgdata).startsWith(path.resolve(dataDir))) fs.rmSync(path.dirname(state.pgdata), { recursive: true, force: true });
+  } catch {
+    // no state file: nothing was started outside dataDir
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}

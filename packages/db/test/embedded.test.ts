@@ -6,13 +6,13 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureEmbeddedPostgres, stopEmbeddedPostgres } from "../src/embedded.ts";
+import { disposeEmbedded } from "../src/testing.ts";
 
 const run = promisify(execFile);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ms-embedded-test-"));
 
 afterAll(async () => {
-  await stopEmbeddedPostgres({ dataDir }).catch(() => undefined);
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await disposeEmbedded(dataDir);
 });
 
 describe("embedded PostgreSQL", () => {
