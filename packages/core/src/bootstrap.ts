@@ -3,6 +3,7 @@
 // transport needs (invokers, the runtime, close) and never touches stdio or HTTP itself.
 import { assertMigrated, DatabaseNotReadyError, EmbeddedDatabaseError, resolveDatabaseUrl } from "@marketsage/db";
 import { ConfigError, loadConfig, serverDisabledReason, unknownAllowListedTools, type Config, type ServerName } from "./config.ts";
+import { auditWriterFor } from "./audit-writer.ts";
 import { AuthError } from "./errors.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -153,6 +154,8 @@ export async function bootstrap(opts: BootstrapOptions): Promise<Booted> {
     close: () =>
       (closed ??= (async () => {
         await Promise.allSettled(heartbeats.map((h) => h.stop()));
+        // Rows of calls already answered are committed before the pool closes.
+        await auditWriterFor(runtime).idle().catch(() => undefined);
         await runtime.close();
       })()),
   };
