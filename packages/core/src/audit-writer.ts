@@ -14,7 +14,7 @@
 import { randomUUID } from "node:crypto";
 import { poolOf, type Db } from "@marketsage/db";
 import type pg from "pg";
-import { auditPayload, chainHash, chainKeyFor, GENESIS_HASH, normaliseEntry, type AuditEntry, type WitnessedHead } from "./audit.ts";
+import { auditFields, auditPayload, chainHash, chainKeyFor, GENESIS_HASH, normaliseEntry, type AuditEntry, type WitnessedHead } from "./audit.ts";
 import type { Logger } from "./logger.ts";
 import type { DbHandle } from "./tool.ts";
 
@@ -80,21 +80,7 @@ function rowJson(chain: Chain, writer: string, e: AuditEntry, seq: number, prevH
     chain_key: chain.key,
     writer,
     seq,
-    organization_id: e.organizationId,
-    occurred_at: e.occurredAt.toISOString(),
-    actor_user_id: e.actorUserId,
-    api_key_id: e.apiKeyId,
-    role: e.role,
-    server: e.server,
-    tool: e.tool,
-    path: e.path,
-    args_hash: e.argsHash,
-    args: e.args,
-    outcome: e.outcome,
-    error_code: e.errorCode,
-    duration_ms: e.durationMs,
-    result_bytes: e.resultBytes,
-    correlation_id: e.correlationId,
+    ...auditFields(e),
     witness: e.witness ?? null,
     prev_hash: prevHash,
     hash,

@@ -49,8 +49,9 @@ export function legacyChainKeyFor(organizationId: string | null): string {
 }
 
 /** The exact text that is hashed: the same function runs on write and on verify. */
-export function auditPayload(e: AuditEntry): string {
-  return canonicalJson({
+/** A row's own fields, snake_case as stored: hashed (auditPayload) and inserted (the writer) alike. */
+export function auditFields(e: AuditEntry) {
+  return {
     organization_id: e.organizationId,
     occurred_at: e.occurredAt.toISOString(),
     actor_user_id: e.actorUserId,
@@ -66,6 +67,12 @@ export function auditPayload(e: AuditEntry): string {
     duration_ms: e.durationMs,
     result_bytes: e.resultBytes,
     correlation_id: e.correlationId,
+  };
+}
+
+export function auditPayload(e: AuditEntry): string {
+  return canonicalJson({
+    ...auditFields(e),
     // Only on rows that carry them, so rows from before per-writer chains hash as they did.
     writer: e.writer ?? undefined,
     witness: e.witness ?? undefined,
