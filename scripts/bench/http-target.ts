@@ -4,10 +4,10 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { z } from "zod";
-import { bootstrap, defineTool, type ServerModule } from "@marketsage/core";
+import { bootstrap } from "@marketsage/core";
 import { createHttpHost } from "@marketsage/http";
 import { bareServer } from "./bare-server.ts";
+import { echoCatalog, echoModule } from "./echo-tool.ts";
 
 const kind = process.argv[2];
 if (kind === "bare") {
@@ -26,21 +26,11 @@ if (kind === "bare") {
   server.keepAliveTimeout = 65_000;
   server.listen(0, "127.0.0.1", () => process.stdout.write(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp\n`));
 } else {
-  const echo = defineTool({
-    name: "echo_message",
-    title: "Echo",
-    description: "Echo.",
-    scopes: ["contacts:read"],
-    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-    input: z.object({ message: z.string() }),
-    output: z.object({ message: z.string() }),
-    handler: ({ message }) => ({ message }),
-  });
-  const mod: ServerModule = { name: "bench-echo", version: "0", tools: [echo] };
+  const mod = echoModule;
   const booted = await bootstrap({
     name: "bench-http",
     env: { ...process.env, LOG_LEVEL: "silent" },
-    catalog: { names: [mod.name], toolNames: async () => new Map([[mod.name, [echo.name]]]) },
+    catalog: echoCatalog,
     servers: [mod],
     disabledIsFatal: true,
   });

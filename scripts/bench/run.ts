@@ -2,7 +2,9 @@
 // the seeded database (DATABASE_URL or the embedded one). The platform's parts are here, beside the
 // bare MCP SDK in the same run; each catalog server adds its own (its package's bench/).
 // Benchmarks print; they do not pass or fail.
+import path from "node:path";
 import { parseArgs } from "node:util";
+import { build } from "esbuild";
 import { CATALOG } from "@marketsage/catalog";
 import { builtEntry } from "@marketsage/client";
 import { createLogger, createRuntime, type BenchSpec } from "@marketsage/core";
@@ -58,11 +60,27 @@ if (only.has("rss")) {
 }
 if (only.has("overhead")) samples.push(await benchOverhead(runtime, key, Math.max(n, 200)));
 if (only.has("concurrency")) {
-  const target = harnesses.find((h) => h.harness.cheapRead);
-  if (target) {
-    const r = await benchConcurrency({ entry: builtEntry(target.name), env, databaseUrl: url, orgId: org.id, tool: target.harness.cheapRead!.tool, args: target.harness.cheapRead!.args });
-    samples.push(...r.samples);
-    lines.push(...r.lines);
+  // The platform's trivial call (the echo tool through bootstrap, seam and audit, bundled like a
+  // server), then each catalog server's cheap read.
+  const echoEntry = path.join(root, ".data", "bench", "echo-server.js");
+  await build({
+    entryPoints: [path.join(root, "scripts", "bench", "echo-server.ts")],
+    outfile: echoEntry,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "warning",
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  const targets = [
+    { label: "trivial tool (echo)", entry: echoEntry, tool: "echo_message", args: (tag: string) => ({ message: tag }) },
+    ...harnesses.filter((h) => h.harness.cheapRead).map((h) => ({ label: `${h.name} ${h.harness.cheapRead!.tool}`, entry: builtEntry(h.name), ...h.harness.cheapRead! })),
+  ];
+  for (const t of targets) {
+    const r = await benchConcurrency({ entry: t.entry, env, databaseUrl: url, orgId: org.id, tool: t.tool, args: t.args });
+    samples.push(...r.samples.map((s) => ({ ...s, name: `${t.label}: ${s.name}` })));
+    lines.push(...r.lines.map((l) => `${t.label}: ${l}`));
   }
 }
 if (only.has("http")) lines.push(...(await benchHttp(root, env, key)));
