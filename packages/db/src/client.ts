@@ -7,8 +7,10 @@ export type Db = PrismaClient;
 export interface OpenOptions {
   /** Pool size per process. Five servers share one database, so keep it small. */
   max?: number;
-  /** Close a connection idle this long (ms); the pool reopens one on demand. */
+  /** Close a connection idle this long (ms), down to `min`; the pool reopens them on demand. */
   idleTimeoutMillis?: number;
+  /** Connections kept open however long they sit idle (default 1; see openDb). */
+  min?: number;
   /** statement_timeout for every session (ms; 0 or unset = none): a slow or blocked query ends. */
   statementTimeoutMs?: number;
   /** Give up opening a connection (or waiting for a free one) after this long (ms; unset = never). */
@@ -40,6 +42,12 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
     connectionString: url,
     max: opts.max ?? 5,
     idleTimeoutMillis: opts.idleTimeoutMillis ?? 10_000,
+    // One connection stays open once made: a stdio server waits far longer than 10 s between a
+    // model's calls, and reopening costs a backend start on every call after a pause (5–13 ms
+    // measured here; more with TLS or a remote server). allowExitOnIdle: that connection never
+    // keeps a finished script alive.
+    min: opts.min ?? 1,
+    allowExitOnIdle: true,
     options: SESSION_OPTIONS,
     statement_timeout: opts.statementTimeoutMs || undefined,
     connectionTimeoutMillis: opts.connectTimeoutMs,
