@@ -149,9 +149,10 @@ describe.runIf(isRoot)("embedded PostgreSQL as root, checkout in a 0700 director
     expect(installBinaries(pkg, systemDir)).toBe(dest);
     expect(fs.statSync(marker).ino).toBe(ino);
 
-    // A copy that lost a library (its symlink) and a temp dir of an installer that died.
+    // A copy that lost a library the package lists as a symlink (a fresh pnpm install from its
+    // store may have it as a hard-linked file instead) and a temp dir of an installer that died.
     const link = path.join(dest, "lib", "libpq.so.5");
-    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.existsSync(link)).toBe(true);
     fs.rmSync(link);
     const stale = path.join(systemDir, `pg-${pkg.version}.tmp-2147483646-dead`);
     fs.mkdirSync(stale);
