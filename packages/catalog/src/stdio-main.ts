@@ -13,5 +13,5 @@ if (!entry) {
   process.stderr.write(`unknown server "${name ?? ""}": one of ${serverNames().join(", ")}\n`);
   process.exit(EXIT.CONFIG);
 }
-const pkg = await loadEntry(entry);
-await runStdioServer(pkg.module, process.env, catalogView());
+// No top-level await: the build bundles this entry as CommonJS to start it from V8's code cache.
+void loadEntry(entry).then((pkg) => runStdioServer(pkg.module, process.env, catalogView()));
