@@ -1,7 +1,7 @@
 // One bootstrap for every transport: configuration, flags, database, migration check, the
 // allow-list against the catalog, authentication (stdio) and heartbeats. It returns what a
 // transport needs (invokers, the runtime, close) and never touches stdio or HTTP itself.
-import { assertMigrated, DatabaseNotReadyError, EmbeddedDatabaseError, resolveDatabaseUrl } from "@marketsage/db";
+import { assertMigrated, DatabaseNotReadyError, EmbeddedDatabaseError, poolOf, resolveDatabaseUrl } from "@marketsage/db";
 import { ConfigError, loadConfig, serverDisabledReason, unknownAllowListedTools, type Config, type ServerName } from "./config.ts";
 import { auditWriterFor } from "./audit-writer.ts";
 import { AuthError } from "./errors.ts";
@@ -71,6 +71,12 @@ export interface Booted {
   close(): Promise<void>;
 }
 
+function databaseStartupError(name: string, e: unknown): StartupError {
+  // Both already name the fix in one line.
+  if (e instanceof DatabaseNotReadyError || e instanceof EmbeddedDatabaseError) return new StartupError(EXIT.DATABASE, `${name}: ${e.message}`);
+  return new StartupError(EXIT.DATABASE, `${name}: cannot reach the database: ${(e as Error).message}. Set DATABASE_URL, or run \`pnpm db:setup\` for the embedded one.`);
+}
+
 export async function bootstrap(opts: BootstrapOptions): Promise<Booted> {
   let config: Config;
   try {
@@ -101,19 +107,21 @@ export async function bootstrap(opts: BootstrapOptions): Promise<Booted> {
   }
 
   let url: string;
+  let runtime: Runtime;
   try {
     url = (await resolveDatabaseUrl(config.databaseUrl, { dataDir: config.dataDir, log: (m) => log.info(m) })).url;
-    await assertMigrated(url);
+    runtime = createRuntime({ ...configToRuntimeOptions(config, url), log });
   } catch (e) {
-    // Both already name the fix in one line.
-    if (e instanceof DatabaseNotReadyError || e instanceof EmbeddedDatabaseError) throw new StartupError(EXIT.DATABASE, `${opts.name}: ${e.message}`);
-    throw new StartupError(
-      EXIT.DATABASE,
-      `${opts.name}: cannot reach the database: ${(e as Error).message}. Set DATABASE_URL, or run \`pnpm db:setup\` for the embedded one.`,
-    );
+    throw databaseStartupError(opts.name, e);
+  }
+  try {
+    // On the runtime's own pool: the connection the first call will use is already open.
+    await assertMigrated(url, { pool: poolOf(runtime.db) });
+  } catch (e) {
+    await runtime.close();
+    throw databaseStartupError(opts.name, e);
   }
 
-  const runtime = createRuntime({ ...configToRuntimeOptions(config, url), log });
   const byName = new Map(servers.map((s) => [s.name, s]));
   const processKey = opts.apiKey === "from-env" ? config.apiKey : undefined;
   const cached = new Map<ServerName, Invoker>();
