@@ -16,6 +16,9 @@ export function startHeartbeat(db: Db, server: string, version: string, log: Log
     const pool = poolOf(db);
     return pool ? pool.query(text, values) : db.$executeRawUnsafe(text, ...values);
   };
+  // One warning when beats start failing and one line when they are back: a database that is down
+  // for an hour is not 240 stack traces.
+  let failing = false;
   const beat = async () => {
     try {
       await sql(
@@ -24,8 +27,11 @@ export function startHeartbeat(db: Db, server: string, version: string, log: Log
          on conflict (server, instance) do update set beat_at = excluded.beat_at`,
         [server, instance, process.pid, os.hostname(), version, startedAt],
       );
+      if (failing) log.info("heartbeat is back");
+      failing = false;
     } catch (err) {
-      log.warn({ err }, "heartbeat failed");
+      if (!failing) log.warn({ err: (err as Error).message }, "heartbeat failed (logged once until it works again)");
+      failing = true;
     }
   };
   void beat();
