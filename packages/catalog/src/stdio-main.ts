@@ -14,4 +14,9 @@ if (!entry) {
   process.exit(EXIT.CONFIG);
 }
 // No top-level await: the build bundles this entry as CommonJS to start it from V8's code cache.
-void loadEntry(entry).then((pkg) => runStdioServer(pkg.module, process.env, catalogView()));
+loadEntry(entry)
+  .then((pkg) => runStdioServer(pkg.module, process.env, catalogView()))
+  .catch((e: unknown) => {
+    process.stderr.write(`${entry.name}: could not start: ${(e as Error).message}\n`);
+    process.exit(EXIT.FATAL);
+  });
