@@ -5,21 +5,10 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { z } from "zod";
-import { createInvoker, createMcpServer, defineTool, type Runtime } from "@marketsage/core";
+import { createInvoker, createMcpServer, type Runtime } from "@marketsage/core";
 import { bareServer } from "./bare-server.ts";
+import { echoTool as echo } from "./echo-tool.ts";
 import { timeInterleaved, type Sample } from "./stats.ts";
-
-const echo = defineTool({
-  name: "echo_message",
-  title: "Echo",
-  description: "Echo.",
-  scopes: ["contacts:read"],
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  input: z.object({ message: z.string() }),
-  output: z.object({ message: z.string() }),
-  handler: ({ message }) => ({ message }),
-});
 
 async function connect(server: McpServer): Promise<Client> {
   const [a, b] = InMemoryTransport.createLinkedPair();

@@ -124,9 +124,8 @@ const INSERT_COLUMNS = `chain_key, writer, seq, organization_id, occurred_at, ac
   args_hash, args, outcome, error_code, duration_ms, result_bytes, correlation_id, witness, prev_hash, hash`;
 
 // One statement, one implicit transaction: move the head from the expected value (nothing happens
-// if it moved), insert the rows only if it did, and read the other chains' heads for the next
-// batch's witness. $2 chain, $3/$4 expected head, $5/$6 new head, $7 organization.
-const BATCH_SQL = `
+// if it moved) and insert the rows only if it did. $2 chain, $3/$4 expected head, $5/$6 new head.
+const MOVE_AND_INSERT = `
 with moved as (
   update audit_chain_heads set seq = $5, hash = $6, updated_at = now()
    where chain_key = $2 and seq = $3 and hash = $4
@@ -135,25 +134,19 @@ with moved as (
   insert into audit_events (${INSERT_COLUMNS})
   select ${INSERT_COLUMNS} from ${RECORDSET} where exists (select 1 from moved)
   returning 1
-)
+)`;
+
+// Most batches (a witness is due at most once a second).
+const BATCH_ONLY_SQL = `${MOVE_AND_INSERT}
+select (select count(*) from ins)::int as applied`;
+
+// The same, also reading the other chains' heads for the next batch's witness ($7 organization).
+const BATCH_SQL = `${MOVE_AND_INSERT}
 select (select count(*) from ins)::int as applied, null::text as chain, null::int as seq, null::text as hash
 union all
 (select 0, chain_key, seq, hash from audit_chain_heads
   where (organization_id = $7::uuid or ($7::uuid is null and organization_id is null)) and chain_key <> $2
   order by updated_at desc limit ${WITNESS_CANDIDATES})`;
-
-// The same without reading the other heads: most batches (a witness is due at most once a second).
-const BATCH_ONLY_SQL = `
-with moved as (
-  update audit_chain_heads set seq = $5, hash = $6, updated_at = now()
-   where chain_key = $2 and seq = $3 and hash = $4
-  returning 1
-), ins as (
-  insert into audit_events (${INSERT_COLUMNS})
-  select ${INSERT_COLUMNS} from ${RECORDSET} where exists (select 1 from moved)
-  returning 1
-)
-select (select count(*) from ins)::int as applied`;
 
 /** Other chains' heads are read for the next witness from this long before it is due. */
 const OTHERS_LEAD_MS = 250;

@@ -126,7 +126,8 @@ function isInstalled(dir: string, version: string): boolean {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, another user's). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

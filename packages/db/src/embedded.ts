@@ -17,7 +17,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { binariesFor, locatePackage, packageAt, recordedBinaries, type Binaries } from "./embedded-binaries.ts";
+import { binariesFor, locatePackage, packageAt, pidAlive, recordedBinaries, type Binaries } from "./embedded-binaries.ts";
 import { EMBEDDED_FIX, EmbeddedDatabaseError, fsReason, tail } from "./embedded-errors.ts";
 import { canReach, postgresUser, type PgUser } from "./embedded-user.ts";
 import { findRepoRoot } from "./paths.ts";
@@ -162,14 +162,6 @@ function writeState(file: string, state: State): void {
   fs.renameSync(tmp, file);
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
