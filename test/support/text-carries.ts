@@ -20,7 +20,11 @@ function numberForms(n: number): string[] {
   const forms = new Set([String(n), n.toLocaleString("en-US")]);
   const close = (x: number, to: number) => Math.abs(x - to) <= Math.max(Math.abs(to) * 0.005, 1e-12);
   for (let d = 0; d <= 4; d++) {
-    if (close(Number(n.toFixed(d)), n)) forms.add(n.toFixed(d)).add(Number(n.toFixed(d)).toLocaleString("en-US", { maximumFractionDigits: d }));
+    if (close(Number(n.toFixed(d)), n)) {
+      forms.add(n.toFixed(d)).add(Number(n.toFixed(d)).toLocaleString("en-US", { maximumFractionDigits: d }));
+      // Money as people read it: separators and the currency's minor-unit decimals ("58,450.00").
+      forms.add(n.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }));
+    }
     const pct = n * 100;
     if (Math.abs(n) <= 1 && close(Number(pct.toFixed(d)), pct)) forms.add(`${pct.toFixed(d)}%`);
   }

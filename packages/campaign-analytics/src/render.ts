@@ -27,7 +27,7 @@ export function figureLines(f: Figures, indent = ""): string[] {
   return [
     `${indent}Counts: ${counts.join(", ")}`,
     `${indent}Rates: ${rates.join(", ") || "none (nothing delivered yet)"}`,
-    `${indent}Revenue ${money(f.revenue)}, cost ${money(f.cost)}, ROI ${f.roi === null ? "n/a (no cost)" : pct(f.roi)}` +
+    `${indent}Revenue ${money(f.revenue)}, cost ${money(f.cost)}, ROI ${f.roi === null ? "n/a (no cost)" : `${f.roi} (${pct(f.roi)})`}` +
       (f.fx_incomplete ? " (some amounts have no FX rate and are left out)" : ""),
     f.revenue_currencies.length || f.cost_currencies.length
       ? `${indent}Currencies: revenue ${cur(f.revenue_currencies) || "none"}; cost ${cur(f.cost_currencies) || "none"}`

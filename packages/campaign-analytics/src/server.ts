@@ -1,12 +1,18 @@
 import type { ResourceDefinition, ServerModule } from "@marketsage/core";
 import { postMortem } from "./prompts.ts";
+import { compareCampaigns } from "./tools/compare-campaigns.ts";
+import { getAbTestResults } from "./tools/get-ab-test-results.ts";
 import { getCampaignMetrics } from "./tools/get-campaign-metrics.ts";
+import { getTopPerformingCampaigns } from "./tools/get-top-performing-campaigns.ts";
 import { listCampaigns } from "./tools/list-campaigns.ts";
 
 /** The tools by method name: the typed client derives its methods and types from this object. */
 export const campaignAnalyticsTools = {
   listCampaigns,
   getCampaignMetrics,
+  compareCampaigns,
+  getTopPerformingCampaigns,
+  getAbTestResults,
 } as const;
 
 export const campaignAnalyticsResources: ResourceDefinition[] = [

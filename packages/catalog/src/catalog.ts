@@ -11,6 +11,12 @@ const ENTRIES = {
     afterSeed: () => import("@marketsage/customer-data").then((m) => m.afterSeed),
     bench: () => import("@marketsage/customer-data/bench").then((m) => m.bench),
   },
+  "campaign-analytics": {
+    title: "Email, SMS and WhatsApp campaign performance, A/B tests and trends",
+    load: () => import("@marketsage/campaign-analytics").then((m) => m.campaignAnalyticsPackage),
+    harness: () => import("@marketsage/campaign-analytics/harness").then((m) => m.harness),
+    bench: () => import("@marketsage/campaign-analytics/bench").then((m) => m.bench),
+  },
 };
 // Checked here rather than with `satisfies`, which would widen each loader's inferred type.
 const checked: Record<string, EntrySpec> = ENTRIES;

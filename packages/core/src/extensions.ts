@@ -26,6 +26,8 @@ export interface StoryContext {
   ctx: BuilderContext;
   /** Call a tool of this server over MCP; returns its structured content, throws on an error result. */
   call<T = Record<string, unknown>>(tool: string, args: Record<string, unknown>): Promise<T>;
+  /** Call a tool of another catalog server (the story crosses servers as an agent does). */
+  callOn<T = Record<string, unknown>>(server: string, tool: string, args: Record<string, unknown>): Promise<T>;
   /** What the story has found so far, shared between steps. */
   state: Record<string, unknown>;
   /** A sentence for the tour. */

@@ -7,7 +7,7 @@ export const COUNT_KEYS = ["messages", "sent", "delivered", "failed", "bounced",
 export type CountKey = (typeof COUNT_KEYS)[number];
 
 export const COUNT_DEFINITIONS: Record<CountKey, string> = {
-  messages: "outbound messages of the campaign (every attempt, queued or not)",
+  messages: "outbound messages of the campaign (every attempt, with or without events yet)",
   sent: "messages the provider accepted: with any event other than QUEUED and FAILED",
   delivered: "messages with a DELIVERED event",
   failed: "messages with a FAILED event (refused by the provider or undeliverable)",

@@ -43,7 +43,7 @@ interface CountRow {
   campaign_id: string;
   variant_id: string | null;
   total: boolean;
-  messages: number; sent: number; delivered: number; failed: number; bounced: number; opened: number; clicked: number; replied: number; unsubscribed: number;
+  sent: number; delivered: number; failed: number; bounced: number; opened: number; clicked: number; replied: number; unsubscribed: number;
 }
 interface ConversionRow { campaign_id: string; variant_id: string | null; total: boolean; converted: number; conversions: number }
 interface MoneyRow { campaign_id: string; variant_id: string | null; total: boolean; currency: string; amount: string; converted: string | null; missing: number }
@@ -68,7 +68,13 @@ export async function campaignTallies(
   const rc = org.reportingCurrency;
   const window = `${opts.attributionDays} days`;
 
-  const [counts, conversions, revenue, cost] = await Promise.all([
+  const [messages, counts, conversions, revenue, cost] = await Promise.all([
+    // Every outbound message, with or without events yet.
+    db.$queryRaw<Array<{ campaign_id: string; variant_id: string | null; total: boolean; messages: number }>>`
+      select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total, count(*)::int messages
+        from messages
+       where organization_id = ${org.id}::uuid and campaign_id = any(${ids}::uuid[]) and direction = 'OUTBOUND'
+       group by ${sets}`,
     db.$queryRaw<CountRow[]>`
       with per_message as (
         select e.campaign_id, e.variant_id, e.message_id,
@@ -79,7 +85,7 @@ export async function campaignTallies(
          where e.organization_id = ${org.id}::uuid and e.campaign_id = any(${ids}::uuid[])
          group by e.campaign_id, e.variant_id, e.message_id)
       select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total,
-             count(*)::int messages, count(*) filter (where s)::int sent, count(*) filter (where d)::int delivered,
+             count(*) filter (where s)::int sent, count(*) filter (where d)::int delivered,
              count(*) filter (where f)::int failed, count(*) filter (where b)::int bounced, count(*) filter (where o)::int opened,
              count(*) filter (where c)::int clicked, count(*) filter (where r)::int replied, count(*) filter (where u)::int unsubscribed
         from per_message group by ${sets}`,
@@ -117,9 +123,10 @@ export async function campaignTallies(
   };
   for (const r of counts) {
     const c = at(r.campaign_id, r.variant_id, r.total).counts;
-    c.messages = r.messages; c.sent = r.sent; c.delivered = r.delivered; c.failed = r.failed; c.bounced = r.bounced;
+    c.sent = r.sent; c.delivered = r.delivered; c.failed = r.failed; c.bounced = r.bounced;
     c.opened = r.opened; c.clicked = r.clicked; c.replied = r.replied; c.unsubscribed = r.unsubscribed;
   }
+  for (const r of messages) at(r.campaign_id, r.variant_id, r.total).counts.messages = r.messages;
   for (const r of conversions) {
     const c = at(r.campaign_id, r.variant_id, r.total).counts;
     c.converted = r.converted;
@@ -148,7 +155,7 @@ export function attributedConversions(orgId: string, ids: readonly string[], win
       cross join lateral (
         select m.campaign_id, m.variant_id, m.channel from messages m
          where m.organization_id = x.organization_id and m.campaign_id = x.campaign_id and m.contact_id = x.contact_id
-           and m.direction = 'OUTBOUND' and m.created_at <= x.occurred_at and x.occurred_at < m.created_at + ${window}::interval
+           and m.direction = 'OUTBOUND' and m.created_at <= x.occurred_at and x.occurred_at <= m.created_at + ${window}::interval
          order by m.created_at desc limit 1) m
      where x.organization_id = ${orgId}::uuid and x.campaign_id = any(${ids}::uuid[]) and x.contact_id is not null`;
 }

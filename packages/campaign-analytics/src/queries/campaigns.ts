@@ -83,4 +83,4 @@ export const AttributionDaysInput = z
   .min(1)
   .max(90)
   .default(7)
-  .describe("Attribution window: a conversion counts when it comes at most this many days after the contact's message (default 7).");
+  .describe("Days after a contact's message in which their conversion counts (default 7).");

@@ -14,15 +14,14 @@ export const listCampaigns = defineTool({
   name: "list_campaigns",
   title: "List campaigns",
   description:
-    "The organization's campaigns, newest first (by send time, else schedule, else creation), with headline figures: " +
-    `sent, delivered, delivery/open/click/conversion rates (open is n/a for SMS), revenue (reporting currency, ${DEFAULT_ATTRIBUTION_DAYS}-day attribution). ` +
-    "Filters: channel, status, range (on that date; default all time), name contains. Full figures: get_campaign_metrics.",
+    "Campaigns newest first (by send, else schedule, else creation time) with headline figures: sent, delivered, delivery/open/" +
+    `click/conversion rates (open n/a for SMS), revenue (reporting currency, ${DEFAULT_ATTRIBUTION_DAYS}-day attribution). Full figures: get_campaign_metrics.`,
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     channel: ChannelEnum.optional(),
-    status: z.array(CampaignStatusEnum).min(1).optional().describe("Any of these statuses."),
-    range: TimeRangeInput.optional().describe("Only campaigns dated in this range (preset or from/to)."),
+    status: z.array(CampaignStatusEnum).min(1).optional(),
+    range: TimeRangeInput.optional().describe("Campaigns dated in this preset or from/to; default all time."),
     name: z.string().min(1).max(100).optional().describe("Name contains (case-insensitive)."),
     limit: LimitInput(20, 50),
     cursor: CursorInput,
@@ -89,7 +88,9 @@ export const listCampaigns = defineTool({
   },
   render: (o) =>
     lines(
-      o.range ? `Campaigns dated ${at(o.range.from)} → ${at(o.range.to)}${o.range.preset ? ` (${o.range.preset})` : ""}:` : o.campaigns.length ? "Campaigns, newest first:" : "",
+      o.range
+        ? `Campaigns dated ${at(o.range.from)} → ${at(o.range.to)}${o.range.preset ? ` (${o.range.preset})` : ""} (previous period from ${at(o.range.previous_from)}), newest first:`
+        : o.campaigns.length ? "Campaigns, newest first:" : "",
       o.campaigns.length ? "" : "No campaigns match.",
       o.campaigns.map(
         (c) =>

@@ -32,6 +32,10 @@ export async function runScenario(
         calls.push(tool); // counted when asked: a failed call leaves an audit row too
         return (await client.call(entry.name, tool, args)).data as T;
       },
+      async callOn<T>(server: string, tool: string, args: Record<string, unknown>) {
+        calls.push(tool);
+        return (await client.call(server, tool, args)).data as T;
+      },
     };
     for (const step of harness.story.steps) checks.push(await check("scenario", `${entry.name}: ${step.name}`, () => step.run(s)));
   }
