@@ -30,6 +30,9 @@ export interface Tally {
   cost: MoneyTotals;
 }
 
+/** campaign_stats.variant_key of messages outside any variant. */
+export const NO_VARIANT = "00000000-0000-0000-0000-000000000000";
+
 /** Key of a campaign's total ("<campaign>") or one of its variants ("<campaign>/<variant>"; "-" for messages outside any variant). */
 export const tallyKey = (campaignId: string, variantId?: string | null) => (variantId === undefined ? campaignId : `${campaignId}/${variantId ?? "-"}`);
 
@@ -61,55 +64,52 @@ export async function campaignTallies(
   const out = new Map<string, Tally>();
   for (const id of ids) out.set(tallyKey(id), emptyTally());
   if (!ids.length) return out;
-  const sets = opts.variants ? Prisma.sql`grouping sets ((campaign_id), (campaign_id, variant_id))` : Prisma.sql`campaign_id`;
-  const moneySets = opts.variants ? Prisma.sql`grouping sets ((campaign_id, cur), (campaign_id, variant_id, cur))` : Prisma.sql`campaign_id, cur`;
-  const totalFlag = opts.variants ? Prisma.sql`grouping(variant_id) = 1` : Prisma.sql`true`;
-  const variantCol = opts.variants ? Prisma.sql`variant_id::text` : Prisma.sql`null::text`;
+  const sets = opts.variants ? Prisma.sql`grouping sets ((campaign_id), (campaign_id, variant_key))` : Prisma.sql`campaign_id`;
+  const moneySets = opts.variants ? Prisma.sql`grouping sets ((campaign_id, cur), (campaign_id, variant_key, cur))` : Prisma.sql`campaign_id, cur`;
+  const totalFlag = opts.variants ? Prisma.sql`grouping(variant_key) = 1` : Prisma.sql`true`;
+  const variantCol = opts.variants ? Prisma.sql`nullif(variant_key, ${NO_VARIANT}::uuid)::text` : Prisma.sql`null::text`;
   const rc = org.reportingCurrency;
   const window = `${opts.attributionDays} days`;
 
+  // Message and event counts come from campaign_stats / campaign_costs (migration campaign_stats:
+  // kept by triggers in the writing transaction, proven equal to the raw rows by the tests);
+  // conversions are read raw, since their attribution depends on the window asked for.
   const [messages, counts, conversions, revenue, cost] = await Promise.all([
-    // Every outbound message, with or without events yet.
     db.$queryRaw<Array<{ campaign_id: string; variant_id: string | null; total: boolean; messages: number }>>`
-      select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total, count(*)::int messages
-        from messages
-       where organization_id = ${org.id}::uuid and campaign_id = any(${ids}::uuid[]) and direction = 'OUTBOUND'
+      select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total, sum(messages)::int messages
+        from campaign_costs
+       where organization_id = ${org.id}::uuid and campaign_id = any(${ids}::uuid[])
        group by ${sets}`,
     db.$queryRaw<CountRow[]>`
-      with per_message as (
-        select e.campaign_id, e.variant_id, e.message_id,
-               bool_or(e.type not in ('QUEUED', 'FAILED')) s, bool_or(e.type = 'DELIVERED') d, bool_or(e.type = 'FAILED') f,
-               bool_or(e.type = 'BOUNCED') b, bool_or(e.type = 'OPENED') o, bool_or(e.type = 'CLICKED') c,
-               bool_or(e.type = 'REPLIED') r, bool_or(e.type = 'UNSUBSCRIBED') u
-          from message_events e
-         where e.organization_id = ${org.id}::uuid and e.campaign_id = any(${ids}::uuid[])
-         group by e.campaign_id, e.variant_id, e.message_id)
       select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total,
-             count(*) filter (where s)::int sent, count(*) filter (where d)::int delivered,
-             count(*) filter (where f)::int failed, count(*) filter (where b)::int bounced, count(*) filter (where o)::int opened,
-             count(*) filter (where c)::int clicked, count(*) filter (where r)::int replied, count(*) filter (where u)::int unsubscribed
-        from per_message group by ${sets}`,
+             sum(sent)::int sent, sum(delivered)::int delivered, sum(failed)::int failed, sum(bounced)::int bounced, sum(opened)::int opened,
+             sum(clicked)::int clicked, sum(replied)::int replied, sum(unsubscribed)::int unsubscribed
+        from campaign_stats
+       where organization_id = ${org.id}::uuid and campaign_id = any(${ids}::uuid[])
+       group by ${sets}`,
     // A conversion counts for the campaign it names when the converting contact had a message of
     // that campaign sent at most the window before it (the latest such message decides the variant).
     db.$queryRaw<ConversionRow[]>`
-      with attributed as (${attributedConversions(org.id, ids, window)})
+      with attributed as (${attributedConversions(org.id, ids, window)}),
+           a as (select campaign_id, coalesce(variant_id, ${NO_VARIANT}::uuid) variant_key, contact_id from attributed)
       select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total,
              count(distinct contact_id)::int converted, count(*)::int conversions
-        from attributed group by ${sets}`,
+        from a group by ${sets}`,
     db.$queryRaw<MoneyRow[]>`
       with attributed as (${attributedConversions(org.id, ids, window)}),
-           g as (select campaign_id, variant_id, trim(currency) cur, occurred_at::date d, sum(value) amt from attributed group by 1, 2, 3, 4),
+           g as (select campaign_id, coalesce(variant_id, ${NO_VARIANT}::uuid) variant_key, trim(currency) cur, (occurred_at at time zone 'UTC')::date d, sum(value) amt
+                   from attributed group by 1, 2, 3, 4),
            x as (select g.*, marketsage_fx(amt, cur, ${rc}, d::timestamptz) conv from g)
       select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total, cur as currency,
              sum(amt)::text amount, sum(conv)::text converted, count(*) filter (where conv is null)::int missing
         from x group by ${moneySets}`,
     db.$queryRaw<MoneyRow[]>`
       with g as (
-        select campaign_id, variant_id, trim(currency) cur, created_at::date d, sum(cost) amt
-          from messages
-         where organization_id = ${org.id}::uuid and campaign_id = any(${ids}::uuid[]) and cost is not null and currency is not null
-         group by 1, 2, 3, 4),
-           x as (select g.*, marketsage_fx(amt, cur, ${rc}, d::timestamptz) conv from g)
+        select campaign_id, variant_key, currency cur, day, sum(amount) amt
+          from campaign_costs
+         where organization_id = ${org.id}::uuid and campaign_id = any(${ids}::uuid[]) and currency <> ''
+         group by 1, 2, 3, 4 having sum(messages) <> 0),
+           x as (select g.*, marketsage_fx(amt, cur, ${rc}, day::timestamptz) conv from g)
       select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total, cur as currency,
              sum(amt)::text amount, sum(conv)::text converted, count(*) filter (where conv is null)::int missing
         from x group by ${moneySets}`,

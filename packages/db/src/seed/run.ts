@@ -74,6 +74,8 @@ export async function seedDatabase(databaseUrl: string, opts: SeedOptions): Prom
     await loader.admin.query(`SELECT marketsage_rebuild_member_state(NULL)`);
     log("contacts' rule facts and counts…");
     await loader.admin.query(`SELECT marketsage_rebuild_contact_facts(NULL)`);
+    log("campaign stats and costs…");
+    await loader.admin.query(`SELECT marketsage_rebuild_campaign_stats(NULL)`);
 
     log(`recreating ${dropped.length} indexes…`);
     const ti = performance.now();
