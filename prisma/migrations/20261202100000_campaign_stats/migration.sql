@@ -41,6 +41,12 @@ CREATE TABLE "campaign_costs" (
     CONSTRAINT "campaign_costs_pkey" PRIMARY KEY ("campaign_id","variant_key","currency","day","shard")
 );
 
+-- Attribution of conversions (the contact's latest message of the campaign at most the window
+-- before): 30k conversions over 90 days took 650 ms through messages_contact_id_created_at_idx and
+-- the heap, 160 ms from this index alone. It also serves every lookup by campaign.
+DROP INDEX "messages_campaign_id_idx";
+CREATE INDEX "messages_campaign_contact_idx" ON "messages"("campaign_id", "contact_id", "created_at", "variant_id", "direction", "organization_id");
+
 -- The flags an event gives its message: its own type, and 'SENT' for every type but QUEUED and
 -- FAILED (the provider accepted the message). QUEUED gives none (messages are counted from messages).
 CREATE OR REPLACE FUNCTION marketsage_event_flags(t "MessageEventType") RETURNS text[]

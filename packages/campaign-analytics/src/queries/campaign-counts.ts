@@ -48,7 +48,7 @@ interface CountRow {
   total: boolean;
   sent: number; delivered: number; failed: number; bounced: number; opened: number; clicked: number; replied: number; unsubscribed: number;
 }
-interface ConversionRow { campaign_id: string; variant_id: string | null; total: boolean; converted: number; conversions: number }
+interface ConversionRow { campaign_id: string; variant_id: string | null; total: boolean; converted: number; conversions: number; converted_amount: string | null }
 interface MoneyRow { campaign_id: string; variant_id: string | null; total: boolean; currency: string; amount: string; converted: string | null; missing: number }
 
 /**
@@ -74,7 +74,10 @@ export async function campaignTallies(
   // Message and event counts come from campaign_stats / campaign_costs (migration campaign_stats:
   // kept by triggers in the writing transaction, proven equal to the raw rows by the tests);
   // conversions are read raw, since their attribution depends on the window asked for.
-  const [messages, counts, conversions, revenue, cost] = await Promise.all([
+  const conversionSets = opts.variants
+    ? Prisma.sql`grouping sets ((campaign_id), (campaign_id, variant_key), (campaign_id, cur), (campaign_id, variant_key, cur))`
+    : Prisma.sql`grouping sets ((campaign_id), (campaign_id, cur))`;
+  const [messages, counts, conversionRows, cost] = await Promise.all([
     db.$queryRaw<Array<{ campaign_id: string; variant_id: string | null; total: boolean; messages: number }>>`
       select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total, sum(messages)::int messages
         from campaign_costs
@@ -89,20 +92,16 @@ export async function campaignTallies(
        group by ${sets}`,
     // A conversion counts for the campaign it names when the converting contact had a message of
     // that campaign sent at most the window before it (the latest such message decides the variant).
-    db.$queryRaw<ConversionRow[]>`
+    // One pass gives the counts (rows with cur null) and the money per currency.
+    db.$queryRaw<Array<ConversionRow & MoneyRow & { is_money: boolean }>>`
       with attributed as (${attributedConversions(org.id, ids, window)}),
-           a as (select campaign_id, coalesce(variant_id, ${NO_VARIANT}::uuid) variant_key, contact_id from attributed)
-      select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total,
-             count(distinct contact_id)::int converted, count(*)::int conversions
-        from a group by ${sets}`,
-    db.$queryRaw<MoneyRow[]>`
-      with attributed as (${attributedConversions(org.id, ids, window)}),
-           g as (select campaign_id, coalesce(variant_id, ${NO_VARIANT}::uuid) variant_key, trim(currency) cur, (occurred_at at time zone 'UTC')::date d, sum(value) amt
-                   from attributed group by 1, 2, 3, 4),
-           x as (select g.*, marketsage_fx(amt, cur, ${rc}, d::timestamptz) conv from g)
-      select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total, cur as currency,
-             sum(amt)::text amount, sum(conv)::text converted, count(*) filter (where conv is null)::int missing
-        from x group by ${moneySets}`,
+           g as (select campaign_id, coalesce(variant_id, ${NO_VARIANT}::uuid) variant_key, contact_id, trim(currency) cur,
+                        (occurred_at at time zone 'UTC')::date d, value from attributed),
+           days as (select cur, d, marketsage_fx(1, cur, ${rc}, d::timestamptz) rate from (select distinct cur, d from g) u)
+      select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total, grouping(cur) = 0 as is_money, cur as currency,
+             count(distinct contact_id)::int converted, count(*)::int conversions,
+             sum(value)::text amount, sum(value * rate)::text converted_amount, count(*) filter (where rate is null)::int missing
+        from g join days using (cur, d) group by ${conversionSets}`,
     db.$queryRaw<MoneyRow[]>`
       with g as (
         select campaign_id, variant_key, currency cur, day, sum(amount) amt
@@ -127,6 +126,8 @@ export async function campaignTallies(
     c.opened = r.opened; c.clicked = r.clicked; c.replied = r.replied; c.unsubscribed = r.unsubscribed;
   }
   for (const r of messages) at(r.campaign_id, r.variant_id, r.total).counts.messages = r.messages;
+  const conversions = conversionRows.filter((r) => !r.is_money);
+  const revenue = conversionRows.filter((r) => r.is_money).map((r) => ({ ...r, converted: r.converted_amount }));
   for (const r of conversions) {
     const c = at(r.campaign_id, r.variant_id, r.total).counts;
     c.converted = r.converted;
@@ -150,10 +151,10 @@ export async function campaignTallies(
 /** Conversions of the given campaigns with the message they are attributed to (SQL, for a CTE). */
 export function attributedConversions(orgId: string, ids: readonly string[], window: string): Prisma.Sql {
   return Prisma.sql`
-    select x.id, x.contact_id, x.value, x.currency, x.occurred_at, m.campaign_id, m.variant_id, m.channel
+    select x.id, x.contact_id, x.value, x.currency, x.occurred_at, m.campaign_id, m.variant_id
       from conversions x
       cross join lateral (
-        select m.campaign_id, m.variant_id, m.channel from messages m
+        select m.campaign_id, m.variant_id from messages m
          where m.organization_id = x.organization_id and m.campaign_id = x.campaign_id and m.contact_id = x.contact_id
            and m.direction = 'OUTBOUND' and m.created_at <= x.occurred_at and x.occurred_at <= m.created_at + ${window}::interval
          order by m.created_at desc limit 1) m
