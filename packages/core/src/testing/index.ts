@@ -57,3 +57,4 @@ export async function connectTestClient(opts: {
   };
 }
 export { useTestDatabase } from "./database.ts";
+export { useServerUnderTest } from "./server-kit.ts";
