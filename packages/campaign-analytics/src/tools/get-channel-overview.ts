@@ -1,0 +1,114 @@
+import { defineTool } from "@marketsage/core";
+import { CHANNELS, money, ratio, resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/domain";
+import { z } from "zod";
+import { COUNT_DEFINITIONS } from "../metrics/definitions.ts";
+import { AttributionDaysInput } from "../queries/campaigns.ts";
+import { channelOverview, engagementOn, type ChannelTally } from "../queries/overview.ts";
+import { at, lines, money as fmt, pct } from "../render.ts";
+
+const Money = z.object({ amount: z.number(), currency: z.string() });
+const Rate = z.number().nullable();
+const Int = z.number().int();
+
+const Figures = {
+  messages: Int,
+  sent: Int,
+  delivered: Int,
+  delivery_rate: Rate.describe("delivered / sent"),
+  contacts_reached: Int.describe("Distinct contacts with a delivered message"),
+  engaged: Int,
+  engagement_rate: Rate.describe("engaged / delivered"),
+  cost: Money,
+  cost_per_engagement: Money.nullable().describe("cost / engaged; null with no engagement"),
+  conversions: Int,
+  converted_contacts: Int,
+  revenue: Money,
+};
+
+const BASIS =
+  "outbound messages created in the range, campaign and transactional; conversions and revenue attributed to the campaign " +
+  "messages among them (the contact's latest message of the campaign at most the attribution window before the conversion)";
+
+const ENGAGEMENT = `engaged = delivered messages ${CHANNELS.map((c) => `${engagementOn(c).map((k) => (k === "opened" && c === "WHATSAPP" ? "read" : k)).join(" or ")} (${c})`).join("; ")}`;
+
+export const getChannelOverview = defineTool({
+  name: "get_channel_overview",
+  title: "Channel overview",
+  description:
+    "Email, SMS and WhatsApp side by side over a range (default 30d): messages, sent, delivered and delivery rate, contacts reached, " +
+    "engaged (opened, clicked or replied where the channel has it) and engagement rate, cost and cost per engagement, conversions " +
+    "and revenue attributed (reporting currency), each channel's share of messages, cost and revenue, and totals.",
+  scopes: ["campaigns:read"],
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  input: z.object({
+    range: TimeRangeInput.optional().describe("Preset or from/to; default 30d."),
+    attribution_days: AttributionDaysInput,
+  }),
+  output: z.object({
+    range: ResolvedRange,
+    attribution_days: Int,
+    basis: z.string(),
+    engagement: z.string(),
+    channels: z.array(
+      z.object({
+        channel: z.string(),
+        ...Figures,
+        share: z.object({ messages: Rate, cost: Rate, revenue: Rate }).describe("Of the totals (0–1); null when the total is 0"),
+      }),
+    ),
+    totals: z.object(Figures),
+    fx_incomplete: z.boolean().describe("Some amount had no stored FX rate and is left out"),
+  }),
+  handler: async (input, ctx) => {
+    const range = resolveRange(input.range, ctx.now(), "30d");
+    const o = await channelOverview(ctx.db, ctx.org, { from: range.from, to: range.to, attributionDays: input.attribution_days });
+    const rc = ctx.org.reportingCurrency;
+    const figures = (t: ChannelTally) => ({
+      messages: t.messages,
+      sent: t.sent,
+      delivered: t.delivered,
+      delivery_rate: ratio(t.delivered, t.sent),
+      contacts_reached: t.reached,
+      engaged: t.engaged,
+      engagement_rate: ratio(t.engaged, t.delivered),
+      cost: money(t.cost, rc),
+      cost_per_engagement: t.engaged ? money(t.cost / t.engaged, rc) : null,
+      conversions: t.conversions,
+      converted_contacts: t.converted,
+      revenue: money(t.revenue, rc),
+    });
+    return {
+      range: range.json,
+      attribution_days: input.attribution_days,
+      basis: BASIS,
+      engagement: ENGAGEMENT,
+      channels: CHANNELS.map((c) => {
+        const t = o.channels.get(c)!;
+        return {
+          channel: c,
+          ...figures(t),
+          share: { messages: ratio(t.messages, o.total.messages), cost: ratio(t.cost, o.total.cost), revenue: ratio(t.revenue, o.total.revenue) },
+        };
+      }),
+      totals: figures(o.total),
+      fx_incomplete: o.fxIncomplete,
+    };
+  },
+  render: (o) => {
+    type F = Omit<(typeof o)["totals"], never>;
+    const line = (name: string, f: F, share?: (typeof o)["channels"][number]["share"]) =>
+      `- ${name}: ${f.messages} messages${share ? ` (share ${pct(share.messages)})` : ""}, sent ${f.sent}, delivered ${f.delivered} ` +
+      `(delivery ${pct(f.delivery_rate)}), ${f.contacts_reached} contacts reached, engaged ${f.engaged} (${pct(f.engagement_rate)} of delivered), ` +
+      `cost ${fmt(f.cost)}${share ? ` (share ${pct(share.cost)})` : ""}, cost per engagement ${f.cost_per_engagement ? fmt(f.cost_per_engagement) : "n/a"}, ` +
+      `${f.conversions} conversions by ${f.converted_contacts} contacts, revenue ${fmt(f.revenue)}${share ? ` (share ${pct(share.revenue)})` : ""}`;
+    const r = o.range;
+    return lines(
+      `Channels ${at(r.from)} → ${at(r.to)}${r.preset ? ` (${r.preset})` : ""}, previous period from ${at(r.previous_from)}; attribution ${o.attribution_days} days.`,
+      `Basis: ${o.basis}.`,
+      `Definitions: ${o.engagement}; delivery rate = delivered / sent (${COUNT_DEFINITIONS.sent}); engagement rate = engaged / delivered.`,
+      o.channels.map((c) => line(c.channel, c, c.share)),
+      line("Total", o.totals),
+      o.fx_incomplete ? "Some amounts had no FX rate and are left out of the totals." : "",
+    );
+  },
+});
