@@ -26,7 +26,7 @@ function numberForms(n: number): string[] {
       forms.add(n.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }));
     }
     const pct = n * 100;
-    if (Math.abs(n) <= 1 && close(Number(pct.toFixed(d)), pct)) forms.add(`${pct.toFixed(d)}%`);
+    if (close(Number(pct.toFixed(d)), pct)) forms.add(`${pct.toFixed(d)}%`).add(`${pct.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d })}%`);
   }
   return [...forms];
 }

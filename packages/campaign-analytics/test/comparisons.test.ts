@@ -207,7 +207,7 @@ async function abCampaign(org: string, cid: string, name: string, at: string, va
   }
 }
 
-const K = { base: fid(1), strong: fid(2), similar: fid(3), small: fid(4), weak: fid(5), sms: fid(6), rareA: fid(7), rareB: fid(8), old: fid(9), sched: fid(10), late: fid(11) };
+const K = { base: fid(1), strong: fid(2), similar: fid(3), small: fid(4), weak: fid(5), sms: fid(6), rareA: fid(7), rareB: fid(8), old: fid(9), sched: fid(10), late: fid(11), unopened: fid(12) };
 const AB = { win: fid(20), small: fid(21), same: fid(22), zero: fid(23), three: fid(24), lose: fid(25), unmarked: fid(26) };
 const VAR = {
   winA: fid(30), winB: fid(31), smallA: fid(32), smallB: fid(33), sameA: fid(34), sameB: fid(35), zeroA: fid(36), zeroB: fid(37),
@@ -227,6 +227,8 @@ async function insertFixtures() {
   // Enough trials, too few successes for a z-test: 3/1000 vs 1/1000, 2 expected successes each.
   await campaignWith(A, K.rareA, "Cmp rare A", "EMAIL", "2026-10-16T10:00:00.000Z", { delivered: 1000, clicked: 3 });
   await campaignWith(A, K.rareB, "Cmp rare B", "EMAIL", "2026-10-17T10:00:00.000Z", { delivered: 1000, clicked: 1 });
+  // Delivered, never opened or clicked: click_to_open_rate has no trials (a click counts as an open).
+  await campaignWith(A, K.unopened, "Cmp unopened", "EMAIL", "2026-10-19T10:00:00.000Z", { delivered: 200 });
   // Conversions 12 hours, 3 days and 20 days after the message, 10 contacts each (the demo data
   // convert within a day, so every attribution window gives the same counts there).
   await campaignWith(A, K.late, "Cmp late conversions", "EMAIL", "2026-10-18T10:00:00.000Z", { delivered: 300, clicked: 30 });
@@ -503,9 +505,9 @@ async function expectTop(args: TopArgs, org: Org = ORG_A): Promise<any> {
     preset: explicit ? null : (args.range?.preset ?? "90d"),
     previous_from: new Date(2 * from.getTime() - to.getTime()).toISOString(),
   });
-  expect({ considered: out.considered, below_min_volume: out.below_min_volume, min_volume: out.min_volume }, label).toEqual({
+  expect({ considered: out.considered, left_out: out.left_out, min_volume: out.min_volume }, label).toEqual({
     considered: rows.length,
-    below_min_volume: rows.length - ranked.length,
+    left_out: rows.length - ranked.length,
     min_volume: minVolume,
   });
   expect(out.campaigns.map((c: any) => c.id), `${label} ranking`).toEqual(ranked.slice(0, limit).map((x) => x.id));
@@ -663,8 +665,9 @@ describe("compare_campaigns", () => {
   });
 
   it("the text carries a campaign with no trials: its 0 successes and 0 trials", async () => {
-    // "Cmp rare A" has deliveries but no open: click_to_open_rate has 0 trials there.
-    const r = await ca.callRaw(ROLE, "compare_campaigns", { ids: [K.base, K.rareA], metric: "click_to_open_rate" });
+    // "Cmp unopened" has deliveries but no open: click_to_open_rate has 0 trials there.
+    const r = await ca.callRaw(ROLE, "compare_campaigns", { ids: [K.base, K.unopened], metric: "click_to_open_rate" });
+    expect(r.isError, textOf(r)).toBeFalsy();
     const out = r.structuredContent as any;
     expect(out.campaigns[1]).toMatchObject({ successes: 0, trials: 0, rate: null, interval: null });
     expect(out.comparisons[0]).toMatchObject({ verdict: "not enough data", difference: null });
@@ -703,7 +706,7 @@ describe("get_top_performing_campaigns", () => {
     expect(a.considered).toBeGreaterThan(5);
     expect(b.considered).toBeGreaterThan(3);
     expect(a.campaigns.length).toBeGreaterThan(3);
-    expect(a.below_min_volume + b.below_min_volume).toBeGreaterThan(0); // the guard is exercised
+    expect(a.left_out + b.left_out).toBeGreaterThan(0); // the guard is exercised
   });
 
   it("every rate, each min_volume, with and without a channel filter", async () => {
@@ -757,7 +760,7 @@ describe("get_top_performing_campaigns", () => {
     const roi = await expectTop({ metric: "roi", min_volume: 1, limit: 25 });
     expect(roi.campaigns.map((c: any) => c.id)).not.toContain(K.similar);
     expect(roi.campaigns.map((c: any) => c.id)).toContain(K.base);
-    expect(roi.below_min_volume).toBeGreaterThan(0);
+    expect(roi.left_out).toBeGreaterThan(0);
   });
 
   it("attribution_days reaches the conversion rates (1, 7, 30 days)", async () => {
@@ -865,7 +868,7 @@ describe("get_ab_test_results", () => {
     const total = out.variants.reduce((s: number, v: any) => s + v.probability_to_be_best, 0);
     expect(Math.abs(total - 1)).toBeLessThanOrEqual(0.00015);
     expect(alpha.probability_to_be_best).toBeGreaterThan(0.99);
-    expect(out.method).toContain("Holm over 2 comparison(s)");
+    expect(out.method).toContain("Holm over the 2 comparison(s) with enough data");
   });
 
   it("(g) every challenger significantly worse: the control is the winner", async () => {

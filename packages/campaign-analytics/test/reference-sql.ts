@@ -72,16 +72,17 @@ export async function reportingCurrency(q: Query, orgId: string): Promise<string
   return r.c;
 }
 
-/** Per-message counts: each OUTBOUND message of the campaign counts once per kind, however many events of that kind it has. */
+/** Per-message counts: each OUTBOUND message of the campaign counts once per kind, however many events of that kind it has;
+ *  an open, click, reply or unsubscribe proves delivery, a click proves an open. */
 export async function refMessageCounts(q: Query, s: RefScope): Promise<Omit<RefCounts, "converted" | "conversions">> {
   const has = (cond: string) => `count(*) filter (where exists (select 1 from message_events e where e.message_id = m.id and ${cond}))::int`;
   const [r] = await q(
     `select count(*)::int as messages,
             ${has(`e.type not in ('QUEUED', 'FAILED')`)} as sent,
-            ${has(`e.type = 'DELIVERED'`)} as delivered,
+            ${has(`e.type in ('DELIVERED', 'OPENED', 'CLICKED', 'REPLIED', 'UNSUBSCRIBED')`)} as delivered,
             ${has(`e.type = 'FAILED'`)} as failed,
             ${has(`e.type = 'BOUNCED'`)} as bounced,
-            ${has(`e.type = 'OPENED'`)} as opened,
+            ${has(`e.type in ('OPENED', 'CLICKED')`)} as opened,
             ${has(`e.type = 'CLICKED'`)} as clicked,
             ${has(`e.type = 'REPLIED'`)} as replied,
             ${has(`e.type = 'UNSUBSCRIBED'`)} as unsubscribed

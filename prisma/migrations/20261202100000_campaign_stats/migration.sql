@@ -2,8 +2,8 @@
 -- organization's 90-day trends and channel overview <= 500 ms). Counting a campaign's unique
 -- messages per kind of event reads ~15 event rows per message: a page of 20 campaigns read 300k
 -- rows (250 ms). campaign_stats keeps, per campaign and variant, how many messages have each kind
--- of event (metrics/definitions.ts: a message counts once however many events of a kind it has;
--- "sent" is any event other than QUEUED and FAILED); campaign_costs keeps the messages' count and
+-- of event (metrics/definitions.ts: a message counts once however many events of a kind it has,
+-- and an event counts for what it proves, see marketsage_event_flags); campaign_costs keeps the messages' count and
 -- their cost per currency and UTC day (FX is applied when read, at the rate of the day). Both are
 -- kept by statement-level triggers on message_events and messages, in the writing transaction,
 -- and sharded by backend so concurrent writers of one campaign do not queue on one row. Readers
@@ -47,15 +47,23 @@ CREATE TABLE "campaign_costs" (
 DROP INDEX "messages_campaign_id_idx";
 CREATE INDEX "messages_campaign_contact_idx" ON "messages"("campaign_id", "contact_id", "created_at", "variant_id", "direction", "organization_id");
 
--- The flags an event gives its message: its own type, and 'SENT' for every type but QUEUED and
--- FAILED (the provider accepted the message). QUEUED gives none (messages are counted from messages).
+-- The flags an event gives its message (metrics/definitions.ts): its own type and what it proves.
+-- Any type but QUEUED and FAILED means the provider accepted it (SENT); an open, click, reply or
+-- unsubscribe proves delivery (DELIVERED); a click proves the message was opened (OPENED) — so no
+-- rate's numerator can exceed its denominator when a receipt is lost. QUEUED gives none (messages
+-- are counted from messages).
 CREATE OR REPLACE FUNCTION marketsage_event_flags(t "MessageEventType") RETURNS text[]
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE
-    WHEN t = 'QUEUED' THEN ARRAY[]::text[]
-    WHEN t = 'FAILED' THEN ARRAY['FAILED']
-    WHEN t = 'SENT' THEN ARRAY['SENT']
-    ELSE ARRAY['SENT', t::text] END
+  SELECT CASE t
+    WHEN 'QUEUED' THEN ARRAY[]::text[]
+    WHEN 'FAILED' THEN ARRAY['FAILED']
+    WHEN 'SENT' THEN ARRAY['SENT']
+    WHEN 'BOUNCED' THEN ARRAY['SENT', 'BOUNCED']
+    WHEN 'DELIVERED' THEN ARRAY['SENT', 'DELIVERED']
+    WHEN 'OPENED' THEN ARRAY['SENT', 'DELIVERED', 'OPENED']
+    WHEN 'CLICKED' THEN ARRAY['SENT', 'DELIVERED', 'OPENED', 'CLICKED']
+    WHEN 'REPLIED' THEN ARRAY['SENT', 'DELIVERED', 'REPLIED']
+    WHEN 'UNSUBSCRIBED' THEN ARRAY['SENT', 'DELIVERED', 'UNSUBSCRIBED'] END
 $$;
 
 -- Does the message have an event giving this flag (in this campaign and variant)?
@@ -219,8 +227,8 @@ LANGUAGE sql AS $$
   SELECT c, v, 0, o, count(*) FILTER (WHERE s), count(*) FILTER (WHERE dl), count(*) FILTER (WHERE fl), count(*) FILTER (WHERE b),
          count(*) FILTER (WHERE op), count(*) FILTER (WHERE cl), count(*) FILTER (WHERE r), count(*) FILTER (WHERE u)
     FROM (SELECT e.campaign_id c, coalesce(e.variant_id, '00000000-0000-0000-0000-000000000000') v, e.organization_id o,
-                 bool_or(e.type NOT IN ('QUEUED', 'FAILED')) s, bool_or(e.type = 'DELIVERED') dl, bool_or(e.type = 'FAILED') fl,
-                 bool_or(e.type = 'BOUNCED') b, bool_or(e.type = 'OPENED') op, bool_or(e.type = 'CLICKED') cl,
+                 bool_or(e.type NOT IN ('QUEUED', 'FAILED')) s, bool_or(e.type IN ('DELIVERED', 'OPENED', 'CLICKED', 'REPLIED', 'UNSUBSCRIBED')) dl,
+                 bool_or(e.type = 'FAILED') fl, bool_or(e.type = 'BOUNCED') b, bool_or(e.type IN ('OPENED', 'CLICKED')) op, bool_or(e.type = 'CLICKED') cl,
                  bool_or(e.type = 'REPLIED') r, bool_or(e.type = 'UNSUBSCRIBED') u
             FROM message_events e
            WHERE e.campaign_id IS NOT NULL AND (org IS NULL OR e.organization_id = org)

@@ -9,10 +9,10 @@ export type CountKey = (typeof COUNT_KEYS)[number];
 export const COUNT_DEFINITIONS: Record<CountKey, string> = {
   messages: "outbound messages of the campaign (every attempt, with or without events yet)",
   sent: "messages the provider accepted: with any event other than QUEUED and FAILED",
-  delivered: "messages with a DELIVERED event",
+  delivered: "messages with a DELIVERED event, or an open, click, reply or unsubscribe (each proves delivery)",
   failed: "messages with a FAILED event (refused by the provider or undeliverable)",
   bounced: "emails with a BOUNCED event",
-  opened: "emails opened, or WhatsApp messages read (the read receipt is WhatsApp's open)",
+  opened: "emails opened, or WhatsApp messages read (the read receipt is WhatsApp's open); a click proves an open",
   clicked: "messages with a tracked link clicked",
   replied: "SMS or WhatsApp messages the contact replied to",
   unsubscribed: "messages after which the contact unsubscribed (an UNSUBSCRIBED event on that message)",
@@ -80,6 +80,6 @@ export const MONEY_DEFINITIONS = {
 
 /** One paragraph a tool description can point to (kept short: tool definitions are in every conversation). */
 export const DEFINITIONS_BRIEF =
-  "Counts are unique messages (an email opened 5 times is 1 open). Rates: delivery = delivered/sent; open, click, reply, " +
+  "Counts are unique messages (an email opened 5 times is 1 open; a click counts as an open and a delivery). Rates: delivery = delivered/sent; open, click, reply, " +
   "conversion, unsubscribe = per delivered; click-to-open = clicked/opened; bounce = bounced/sent; failure = failed/messages. " +
   "A figure that does not exist on a channel (SMS opens, email replies) is null with applicable=false, never 0.";

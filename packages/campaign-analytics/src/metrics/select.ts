@@ -20,6 +20,15 @@ export function binomialOf(t: Tally, key: RateKey, channel: ChannelName): Binomi
   return { successes: t.counts[r.numerator], trials: t.counts[r.denominator] };
 }
 
+/**
+ * Why a binomial cannot be tested, or null when it can: more successes than trials happens only
+ * when events are missing (e.g. converting contacts of messages without a delivery receipt).
+ */
+export function inconsistency(b: Binomial, key: RateKey): string | null {
+  const r = RATES[key];
+  return b.successes > b.trials ? `${b.successes} ${r.numerator} but only ${b.trials} ${r.denominator}: delivery events are missing, no test` : null;
+}
+
 export function requireApplies(key: RateKey, channel: ChannelName, what: string): void {
   if (!rateApplies(key, channel)) {
     throw new UserError(`${key} does not exist on ${channel} (${what}); pick a rate that does, e.g. click_rate or delivery_rate.`);

@@ -2,7 +2,7 @@ import { defineTool, UserError } from "@marketsage/core";
 import { roundRate } from "@marketsage/domain";
 import { z } from "zod";
 import { RATES } from "../metrics/definitions.ts";
-import { binomialOf, metricWords, RateMetricInput, roundP } from "../metrics/select.ts";
+import { binomialOf, inconsistency, metricWords, RateMetricInput, roundP } from "../metrics/select.ts";
 import { campaignTallies, emptyTally, tallyKey } from "../queries/campaign-counts.ts";
 import { AttributionDaysInput, loadCampaigns } from "../queries/campaigns.ts";
 import { holmAdjust, twoProportionTest, wilsonInterval } from "../stats/index.ts";
@@ -54,7 +54,8 @@ export const compareCampaigns = defineTool({
     const def = RATES[input.metric];
     const arms = campaigns.map((c) => {
       const b = binomialOf(tallies.get(tallyKey(c.id)) ?? emptyTally(), input.metric, c.channel);
-      return { c, b, rate: b && b.trials ? b.successes / b.trials : null };
+      const broken = b && inconsistency(b, input.metric);
+      return { c, b, broken, rate: b && b.trials && !broken ? b.successes / b.trials : null };
     });
     let base = arms[0]!;
     if (input.against === "best") {
@@ -63,15 +64,16 @@ export const compareCampaigns = defineTool({
       base = eligible.reduce((x, y) => ((def.lowerIsBetter ? y.rate! < x.rate! : y.rate! > x.rate!) ? y : x));
     }
     if (!base.b) throw new UserError(`${input.metric} does not exist on ${base.c.channel}, the baseline campaign's channel; pick a rate that does (e.g. click_rate).`);
+    if (base.broken) throw new UserError(`The baseline campaign cannot be tested on ${input.metric}: ${base.broken}.`);
     const others = arms.filter((a) => a !== base);
-    const tests = others.map((a) => (a.b ? twoProportionTest(base.b!, a.b, { minTrials: input.min_volume }) : null));
+    const tests = others.map((a) => (a.b && !a.broken ? twoProportionTest(base.b!, a.b, { minTrials: input.min_volume }) : null));
     const adjusted = holmAdjust(tests.map((t) => (t?.sufficient ? t.p_value : null)));
     return {
       metric: input.metric,
       definition: metricWords(input.metric),
       baseline_id: base.c.id,
       campaigns: arms.map((a) => {
-        const w = a.b ? wilsonInterval(a.b) : null;
+        const w = a.b && !a.broken ? wilsonInterval(a.b) : null;
         return {
           id: a.c.id,
           name: a.c.name,
@@ -84,7 +86,10 @@ export const compareCampaigns = defineTool({
       }),
       comparisons: others.map((a, i) => {
         const t = tests[i];
-        if (!t) return { id: a.c.id, verdict: "not applicable" as const, difference: null, interval: null, relative_lift: null, p_value: null, p_adjusted: null, reason: `${input.metric} does not exist on ${a.c.channel}` };
+        if (!t) {
+          const reason = a.broken ?? `${input.metric} does not exist on ${a.c.channel}`;
+          return { id: a.c.id, verdict: a.broken ? ("not enough data" as const) : ("not applicable" as const), difference: null, interval: null, relative_lift: null, p_value: null, p_adjusted: null, reason };
+        }
         const p = adjusted[i] ?? null;
         const better = (t.difference ?? 0) > 0 !== def.lowerIsBetter;
         const verdict = !t.sufficient ? ("not enough data" as const) : p !== null && p < ALPHA ? (better ? ("better" as const) : ("worse" as const)) : ("no significant difference" as const);
@@ -99,7 +104,7 @@ export const compareCampaigns = defineTool({
           reason: t.reason,
         };
       }),
-      method: `Two-sided pooled two-proportion z-test at α ${ALPHA}, Holm-adjusted over ${others.length} comparison(s); Wilson and Newcombe 95% intervals.`,
+      method: `Two-sided pooled two-proportion z-test at α ${ALPHA}, Holm-adjusted over the ${adjusted.filter((p) => p !== null).length} comparison(s) with enough data; Wilson and Newcombe 95% intervals.`,
     };
   },
   render: (o) => {
@@ -108,7 +113,7 @@ export const compareCampaigns = defineTool({
       `Metric: ${o.definition}. Baseline: ${name.get(o.baseline_id)} (id ${o.baseline_id}).`,
       o.campaigns.map(
         (c) =>
-          `- ${c.name} (id ${c.id}, ${c.channel}): ${c.rate === null ? (c.trials === null ? "not applicable" : "no trials") : `${c.successes}/${c.trials} = ${pct(c.rate)}`}` +
+          `- ${c.name} (id ${c.id}, ${c.channel}): ${c.trials === null ? "not applicable" : c.rate === null ? `${c.successes}/${c.trials} (no trials)` : `${c.successes}/${c.trials} = ${pct(c.rate)}`}` +
           `${c.interval ? ` [${pct(c.interval.low)}, ${pct(c.interval.high)}]` : ""}`,
       ),
       "Against the baseline:",

@@ -1,8 +1,8 @@
-import { defineTool } from "@marketsage/core";
+import { defineTool, UserError } from "@marketsage/core";
 import { roundRate } from "@marketsage/domain";
 import { z } from "zod";
 import { RATES } from "../metrics/definitions.ts";
-import { binomialOf, metricWords, RateMetricInput, requireApplies, roundP } from "../metrics/select.ts";
+import { binomialOf, inconsistency, metricWords, RateMetricInput, requireApplies, roundP } from "../metrics/select.ts";
 import { campaignTallies, emptyTally, tallyKey } from "../queries/campaign-counts.ts";
 import { AttributionDaysInput, loadCampaigns, loadVariants } from "../queries/campaigns.ts";
 import { holmAdjust, probabilityToBeBest, sampleSizePerVariant, twoProportionTest, wilsonInterval } from "../stats/index.ts";
@@ -65,14 +65,20 @@ export const getAbTestResults = defineTool({
     const arms = variants.length
       ? variants.map((v) => ({ id: v.id as string | null, name: v.name, control: v.is_control, b: binomialOf(tallies.get(tallyKey(c.id, v.id)) ?? emptyTally(), input.metric, c.channel)! }))
       : [{ id: null, name: "(whole campaign)", control: true, b: binomialOf(tallies.get(tallyKey(c.id)) ?? emptyTally(), input.metric, c.channel)! }];
+    for (const a of arms) {
+      const why = inconsistency(a.b, input.metric);
+      if (why) throw new UserError(`Variant ${a.name} cannot be tested on ${input.metric}: ${why}. Try another rate (e.g. click_rate).`);
+    }
     // The control: the variant marked so, else the first by name.
     const control = arms.find((a) => a.control) ?? arms[0]!;
     for (const a of arms) a.control = a === control;
-    const p2b = probabilityToBeBest(arms.map((a) => a.b));
+    // "Best" is the lowest rate for unsubscribes, bounces and failures: their failures' rate is then
+    // the highest (exact under the symmetric Beta(1, 1) prior).
+    const lowerBetter = RATES[input.metric].lowerIsBetter;
+    const p2b = probabilityToBeBest(arms.map((a) => (lowerBetter ? { successes: a.b.trials - a.b.successes, trials: a.b.trials } : a.b)));
     const rivals = arms.filter((a) => a !== control);
     const tests = rivals.map((a) => twoProportionTest(control.b, a.b, { minTrials: 1 }));
     const adjusted = holmAdjust(tests.map((t) => (t.sufficient ? t.p_value : null)));
-    const lowerBetter = RATES[input.metric].lowerIsBetter;
     const baseRate = control.b.trials ? control.b.successes / control.b.trials : null;
     const target = baseRate === null ? null : lowerBetter ? baseRate * (1 - input.min_effect) : baseRate * (1 + input.min_effect);
     const required = baseRate !== null && target !== null && target > 0 && target < 1 ? sampleSizePerVariant(baseRate, target, { alpha: ALPHA, power: POWER }) : null;
@@ -125,7 +131,7 @@ export const getAbTestResults = defineTool({
       winner,
       verdict,
       method:
-        `Two-sided pooled z-test against the control at α ${ALPHA} (Holm over ${rivals.length} comparison(s)); Wilson and Newcombe 95% intervals; ` +
+        `Two-sided pooled z-test against the control at α ${ALPHA} (Holm over the ${adjusted.filter((p) => p !== null).length} comparison(s) with enough data); Wilson and Newcombe 95% intervals; ` +
         `probability to be best from Beta(1 + successes, 1 + failures) posteriors by numerical integration; sample size as R's power.prop.test at power ${POWER}.`,
     };
   },

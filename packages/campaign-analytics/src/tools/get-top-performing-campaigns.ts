@@ -3,7 +3,7 @@ import { defineTool } from "@marketsage/core";
 import { ChannelEnum, money, resolveRange, ResolvedRange, roundRate, TimeRangeInput } from "@marketsage/domain";
 import { z } from "zod";
 import { RATE_KEYS, RATES, rateApplies, type RateKey } from "../metrics/definitions.ts";
-import { binomialOf, metricWords } from "../metrics/select.ts";
+import { binomialOf, inconsistency, metricWords } from "../metrics/select.ts";
 import { campaignTallies, emptyTally, tallyKey } from "../queries/campaign-counts.ts";
 import { AttributionDaysInput, CAMPAIGN_COLUMNS, type CampaignRow } from "../queries/campaigns.ts";
 import { wilsonInterval } from "../stats/index.ts";
@@ -33,7 +33,7 @@ export const getTopPerformingCampaigns = defineTool({
     range: ResolvedRange,
     min_volume: z.number().int(),
     considered: z.number().int(),
-    below_min_volume: z.number().int(),
+    left_out: z.number().int().describe("Under min_volume trials, or without a value (ROI without cost)."),
     campaigns: z.array(
       z.object({
         rank: z.number().int(),
@@ -65,7 +65,9 @@ export const getTopPerformingCampaigns = defineTool({
       const t = tallies.get(tallyKey(c.id)) ?? emptyTally();
       if (rate) {
         const b = binomialOf(t, rate, c.channel)!;
-        return { c, t, successes: b.successes as number | null, trials: b.trials, value: b.trials ? b.successes / b.trials : 0 };
+        // A campaign whose events are inconsistent (more successes than trials) has no value to rank.
+        const value = b.trials && !inconsistency(b, rate) ? b.successes / b.trials : b.trials ? null : 0;
+        return { c, t, successes: b.successes as number | null, trials: b.trials, value };
       }
       const value = input.metric === "revenue" ? t.revenue.total : t.cost.total > 0 ? (t.revenue.total - t.cost.total) / t.cost.total : null;
       return { c, t, successes: null, trials: t.counts.delivered, value };
@@ -79,7 +81,7 @@ export const getTopPerformingCampaigns = defineTool({
       range: range.json,
       min_volume: input.min_volume,
       considered: applicable.length,
-      below_min_volume: scored.length - ranked.length,
+      left_out: scored.length - ranked.length,
       campaigns: ranked.slice(0, input.limit).map((s, i) => {
         const w = rate && s.successes !== null ? wilsonInterval({ successes: s.successes, trials: s.trials }) : null;
         return {
@@ -102,7 +104,7 @@ export const getTopPerformingCampaigns = defineTool({
     return lines(
       `Top campaigns by ${o.definition}, dated ${at(o.range.from)} → ${at(o.range.to)}${o.range.preset ? ` (${o.range.preset})` : ""} ` +
         `(previous period from ${at(o.range.previous_from)}); ` +
-        `${o.considered} considered, ${o.below_min_volume} left out under ${o.min_volume} trials or without a value.`,
+        `${o.considered} considered, ${o.left_out} left out under ${o.min_volume} trials or without a value.`,
       o.campaigns.length ? "" : "No campaign reaches the minimum volume.",
       o.campaigns.map(
         (c) =>
