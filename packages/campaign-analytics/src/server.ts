@@ -1,8 +1,10 @@
 import type { ResourceDefinition, ServerModule } from "@marketsage/core";
 import { postMortem } from "./prompts.ts";
+import { analyzeCampaignTrends } from "./tools/analyze-campaign-trends.ts";
 import { compareCampaigns } from "./tools/compare-campaigns.ts";
 import { getAbTestResults } from "./tools/get-ab-test-results.ts";
 import { getCampaignMetrics } from "./tools/get-campaign-metrics.ts";
+import { getChannelOverview } from "./tools/get-channel-overview.ts";
 import { getTopPerformingCampaigns } from "./tools/get-top-performing-campaigns.ts";
 import { listCampaigns } from "./tools/list-campaigns.ts";
 
@@ -13,6 +15,8 @@ export const campaignAnalyticsTools = {
   compareCampaigns,
   getTopPerformingCampaigns,
   getAbTestResults,
+  analyzeCampaignTrends,
+  getChannelOverview,
 } as const;
 
 export const campaignAnalyticsResources: ResourceDefinition[] = [

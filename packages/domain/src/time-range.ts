@@ -9,8 +9,8 @@ export type Preset = keyof typeof PRESETS;
 export const TimeRangeInput = z
   .object({
     preset: z.enum(["1h", "24h", "7d", "30d", "90d", "1y"]).optional().describe("A window ending now."),
-    from: z.iso.datetime({ offset: true }).optional().describe("Start, ISO 8601 (inclusive)."),
-    to: z.iso.datetime({ offset: true }).optional().describe("End, ISO 8601 (exclusive); default now."),
+    from: z.iso.datetime({ offset: true }).optional().describe("Inclusive."),
+    to: z.iso.datetime({ offset: true }).optional().describe("Exclusive; default now."),
   })
   .describe("Either a preset or from/to; default 30d.");
 

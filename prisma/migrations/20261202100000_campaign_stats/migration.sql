@@ -23,6 +23,7 @@ CREATE TABLE "campaign_stats" (
     "clicked" INTEGER NOT NULL DEFAULT 0,
     "replied" INTEGER NOT NULL DEFAULT 0,
     "unsubscribed" INTEGER NOT NULL DEFAULT 0,
+    "engaged" INTEGER NOT NULL DEFAULT 0,
 
     CONSTRAINT "campaign_stats_pkey" PRIMARY KEY ("campaign_id","variant_key","shard")
 );
@@ -50,8 +51,8 @@ CREATE INDEX "messages_campaign_contact_idx" ON "messages"("campaign_id", "conta
 -- The flags an event gives its message (metrics/definitions.ts): its own type and what it proves.
 -- Any type but QUEUED and FAILED means the provider accepted it (SENT); an open, click, reply or
 -- unsubscribe proves delivery (DELIVERED); a click proves the message was opened (OPENED) — so no
--- rate's numerator can exceed its denominator when a receipt is lost. QUEUED gives none (messages
--- are counted from messages).
+-- rate's numerator can exceed its denominator when a receipt is lost. ENGAGED: opened, clicked or
+-- replied (the channel overview's engagement). QUEUED gives none (messages are counted from messages).
 CREATE OR REPLACE FUNCTION marketsage_event_flags(t "MessageEventType") RETURNS text[]
 LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE t
@@ -60,9 +61,9 @@ LANGUAGE sql IMMUTABLE AS $$
     WHEN 'SENT' THEN ARRAY['SENT']
     WHEN 'BOUNCED' THEN ARRAY['SENT', 'BOUNCED']
     WHEN 'DELIVERED' THEN ARRAY['SENT', 'DELIVERED']
-    WHEN 'OPENED' THEN ARRAY['SENT', 'DELIVERED', 'OPENED']
-    WHEN 'CLICKED' THEN ARRAY['SENT', 'DELIVERED', 'OPENED', 'CLICKED']
-    WHEN 'REPLIED' THEN ARRAY['SENT', 'DELIVERED', 'REPLIED']
+    WHEN 'OPENED' THEN ARRAY['SENT', 'DELIVERED', 'OPENED', 'ENGAGED']
+    WHEN 'CLICKED' THEN ARRAY['SENT', 'DELIVERED', 'OPENED', 'CLICKED', 'ENGAGED']
+    WHEN 'REPLIED' THEN ARRAY['SENT', 'DELIVERED', 'REPLIED', 'ENGAGED']
     WHEN 'UNSUBSCRIBED' THEN ARRAY['SENT', 'DELIVERED', 'UNSUBSCRIBED'] END
 $$;
 
@@ -77,19 +78,21 @@ $$;
 -- Adds signed (campaign, variant, flag) deltas given as rows of a json array.
 CREATE OR REPLACE FUNCTION marketsage_apply_campaign_stats(deltas jsonb) RETURNS void
 LANGUAGE sql AS $$
-  INSERT INTO campaign_stats (campaign_id, variant_key, shard, organization_id, sent, delivered, failed, bounced, opened, clicked, replied, unsubscribed)
+  INSERT INTO campaign_stats (campaign_id, variant_key, shard, organization_id, sent, delivered, failed, bounced, opened, clicked, replied, unsubscribed, engaged)
   SELECT (d->>'c')::uuid, (d->>'v')::uuid, (pg_backend_pid() % 8)::smallint, (d->>'o')::uuid,
          coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'SENT'), 0), coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'DELIVERED'), 0),
          coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'FAILED'), 0), coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'BOUNCED'), 0),
          coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'OPENED'), 0), coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'CLICKED'), 0),
-         coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'REPLIED'), 0), coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'UNSUBSCRIBED'), 0)
+         coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'REPLIED'), 0), coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'UNSUBSCRIBED'), 0),
+         coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'ENGAGED'), 0)
     FROM jsonb_array_elements(deltas) d
    GROUP BY 1, 2, 4
   ON CONFLICT (campaign_id, variant_key, shard) DO UPDATE SET
     sent = campaign_stats.sent + excluded.sent, delivered = campaign_stats.delivered + excluded.delivered,
     failed = campaign_stats.failed + excluded.failed, bounced = campaign_stats.bounced + excluded.bounced,
     opened = campaign_stats.opened + excluded.opened, clicked = campaign_stats.clicked + excluded.clicked,
-    replied = campaign_stats.replied + excluded.replied, unsubscribed = campaign_stats.unsubscribed + excluded.unsubscribed
+    replied = campaign_stats.replied + excluded.replied, unsubscribed = campaign_stats.unsubscribed + excluded.unsubscribed,
+    engaged = campaign_stats.engaged + excluded.engaged
 $$;
 
 -- Events inserted, updated or deleted: a (message, flag) pair counts +1 when the statement made it
@@ -223,9 +226,9 @@ CREATE OR REPLACE FUNCTION marketsage_rebuild_campaign_stats(org uuid) RETURNS v
 LANGUAGE sql AS $$
   DELETE FROM campaign_stats WHERE org IS NULL OR organization_id = org;
   DELETE FROM campaign_costs WHERE org IS NULL OR organization_id = org;
-  INSERT INTO campaign_stats (campaign_id, variant_key, shard, organization_id, sent, delivered, failed, bounced, opened, clicked, replied, unsubscribed)
+  INSERT INTO campaign_stats (campaign_id, variant_key, shard, organization_id, sent, delivered, failed, bounced, opened, clicked, replied, unsubscribed, engaged)
   SELECT c, v, 0, o, count(*) FILTER (WHERE s), count(*) FILTER (WHERE dl), count(*) FILTER (WHERE fl), count(*) FILTER (WHERE b),
-         count(*) FILTER (WHERE op), count(*) FILTER (WHERE cl), count(*) FILTER (WHERE r), count(*) FILTER (WHERE u)
+         count(*) FILTER (WHERE op), count(*) FILTER (WHERE cl), count(*) FILTER (WHERE r), count(*) FILTER (WHERE u), count(*) FILTER (WHERE op OR r)
     FROM (SELECT e.campaign_id c, coalesce(e.variant_id, '00000000-0000-0000-0000-000000000000') v, e.organization_id o,
                  bool_or(e.type NOT IN ('QUEUED', 'FAILED')) s, bool_or(e.type IN ('DELIVERED', 'OPENED', 'CLICKED', 'REPLIED', 'UNSUBSCRIBED')) dl,
                  bool_or(e.type = 'FAILED') fl, bool_or(e.type = 'BOUNCED') b, bool_or(e.type IN ('OPENED', 'CLICKED')) op, bool_or(e.type = 'CLICKED') cl,

@@ -5,7 +5,11 @@ import { Prisma } from "@marketsage/db";
 import type { DbHandle, OrgInfo } from "@marketsage/core";
 import type { CountKey } from "../metrics/definitions.ts";
 
-export type Counts = Record<CountKey, number> & { conversions: number };
+export type Counts = Record<CountKey, number> & {
+  conversions: number;
+  /** Messages opened, clicked or replied (the channel overview's engagement). */
+  engaged: number;
+};
 
 export interface CurrencyAmount {
   currency: string;
@@ -37,7 +41,7 @@ export const NO_VARIANT = "00000000-0000-0000-0000-000000000000";
 export const tallyKey = (campaignId: string, variantId?: string | null) => (variantId === undefined ? campaignId : `${campaignId}/${variantId ?? "-"}`);
 
 const zeroCounts = (): Counts => ({
-  messages: 0, sent: 0, delivered: 0, failed: 0, bounced: 0, opened: 0, clicked: 0, replied: 0, unsubscribed: 0, converted: 0, conversions: 0,
+  messages: 0, sent: 0, delivered: 0, failed: 0, bounced: 0, opened: 0, clicked: 0, replied: 0, unsubscribed: 0, converted: 0, conversions: 0, engaged: 0,
 });
 const zeroMoney = (): MoneyTotals => ({ total: 0, currencies: [], incomplete: false });
 export const emptyTally = (): Tally => ({ counts: zeroCounts(), revenue: zeroMoney(), cost: zeroMoney() });
@@ -46,7 +50,7 @@ interface CountRow {
   campaign_id: string;
   variant_id: string | null;
   total: boolean;
-  sent: number; delivered: number; failed: number; bounced: number; opened: number; clicked: number; replied: number; unsubscribed: number;
+  sent: number; delivered: number; failed: number; bounced: number; opened: number; clicked: number; replied: number; unsubscribed: number; engaged: number;
 }
 interface ConversionRow { campaign_id: string; variant_id: string | null; total: boolean; converted: number; conversions: number; converted_amount: string | null }
 interface MoneyRow { campaign_id: string; variant_id: string | null; total: boolean; currency: string; amount: string; converted: string | null; missing: number }
@@ -59,7 +63,7 @@ export async function campaignTallies(
   db: DbHandle,
   org: Pick<OrgInfo, "id" | "reportingCurrency">,
   ids: readonly string[],
-  opts: { variants: boolean; attributionDays: number },
+  opts: { variants: boolean; attributionDays: number; conversions?: boolean },
 ): Promise<Map<string, Tally>> {
   const out = new Map<string, Tally>();
   for (const id of ids) out.set(tallyKey(id), emptyTally());
@@ -86,14 +90,14 @@ export async function campaignTallies(
     db.$queryRaw<CountRow[]>`
       select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total,
              sum(sent)::int sent, sum(delivered)::int delivered, sum(failed)::int failed, sum(bounced)::int bounced, sum(opened)::int opened,
-             sum(clicked)::int clicked, sum(replied)::int replied, sum(unsubscribed)::int unsubscribed
+             sum(clicked)::int clicked, sum(replied)::int replied, sum(unsubscribed)::int unsubscribed, sum(engaged)::int engaged
         from campaign_stats
        where organization_id = ${org.id}::uuid and campaign_id = any(${ids}::uuid[])
        group by ${sets}`,
     // A conversion counts for the campaign it names when the converting contact had a message of
     // that campaign sent at most the window before it (the latest such message decides the variant).
     // One pass gives the counts (rows with cur null) and the money per currency.
-    db.$queryRaw<Array<ConversionRow & MoneyRow & { is_money: boolean }>>`
+    opts.conversions === false ? Promise.resolve([]) : db.$queryRaw<Array<ConversionRow & MoneyRow & { is_money: boolean }>>`
       with attributed as (${attributedConversions(org.id, ids, window)}),
            g as (select campaign_id, coalesce(variant_id, ${NO_VARIANT}::uuid) variant_key, contact_id, trim(currency) cur,
                         (occurred_at at time zone 'UTC')::date d, value from attributed),
@@ -123,7 +127,7 @@ export async function campaignTallies(
   for (const r of counts) {
     const c = at(r.campaign_id, r.variant_id, r.total).counts;
     c.sent = r.sent; c.delivered = r.delivered; c.failed = r.failed; c.bounced = r.bounced;
-    c.opened = r.opened; c.clicked = r.clicked; c.replied = r.replied; c.unsubscribed = r.unsubscribed;
+    c.opened = r.opened; c.clicked = r.clicked; c.replied = r.replied; c.unsubscribed = r.unsubscribed; c.engaged = r.engaged;
   }
   for (const r of messages) at(r.campaign_id, r.variant_id, r.total).counts.messages = r.messages;
   const conversions = conversionRows.filter((r) => !r.is_money);

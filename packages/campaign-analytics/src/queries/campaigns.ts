@@ -83,4 +83,4 @@ export const AttributionDaysInput = z
   .min(1)
   .max(90)
   .default(7)
-  .describe("Days after a contact's message in which their conversion counts (default 7).");
+  .describe("Days after the contact's message in which a conversion counts.");

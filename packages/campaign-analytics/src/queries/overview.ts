@@ -1,26 +1,22 @@
-// One view across channels: the outbound messages created in a range (campaign and transactional)
-// with their unique-message counts, reach, engagement and cost, and the conversions attributed to
-// the campaign messages among them. Counts follow metrics/definitions.ts; money is converted to the
-// reporting currency at each message's (cost) or conversion's (revenue) day, per currency and day first.
+// One view across channels: the campaigns dated in a range with their figures to date (the same
+// tallies as get_campaign_metrics, summed per channel), and the contacts each channel reached in
+// the range (a delivery of any message, campaign or transactional).
 import { Prisma } from "@marketsage/db";
 import type { DbHandle, OrgInfo } from "@marketsage/core";
 import { CHANNELS, type ChannelName } from "@marketsage/domain";
-import { countApplies } from "../metrics/definitions.ts";
-import { attributedToCohort, EVENT_LEAD, eventBitsSql, FLAG_BITS, typesFor, type FlagKey } from "./series.ts";
-
-/** What "engaged" means on a channel: a delivered message with any of these (those that exist there). */
-export const ENGAGEMENT_COUNTS = ["opened", "clicked", "replied"] as const satisfies readonly FlagKey[];
-export const engagementOn = (channel: ChannelName) => ENGAGEMENT_COUNTS.filter((k) => countApplies(k, channel));
+import { campaignTallies, emptyTally, tallyKey } from "./campaign-counts.ts";
 
 export interface ChannelTally {
+  campaigns: number;
   messages: number;
   sent: number;
   delivered: number;
-  /** Distinct contacts with a delivered message. */
+  /** Distinct contacts with a delivery on the channel in the range. */
   reached: number;
+  /** Delivered messages opened, clicked or replied. */
   engaged: number;
   conversions: number;
-  /** Distinct converting contacts. */
+  /** Converting contacts, per campaign (a contact converting from two campaigns counts twice). */
   converted: number;
   /** Reporting currency, over the amounts with an FX rate. */
   cost: number;
@@ -34,74 +30,60 @@ export interface Overview {
   fxIncomplete: boolean;
 }
 
-const zero = (): ChannelTally => ({ messages: 0, sent: 0, delivered: 0, reached: 0, engaged: 0, conversions: 0, converted: 0, cost: 0, revenue: 0 });
+const zero = (): ChannelTally => ({ campaigns: 0, messages: 0, sent: 0, delivered: 0, reached: 0, engaged: 0, conversions: 0, converted: 0, cost: 0, revenue: 0 });
 
-interface CountRow { channel: ChannelName | null; messages: number; sent: number; delivered: number; reached: number; engaged: number }
-interface ConvRow { channel: ChannelName | null; conversions: number | null; converted: number | null; amount: string | null; missing: number }
-interface MoneyRow { channel: ChannelName; amount: string | null; missing: number }
+/**
+ * Contacts reached per channel: distinct contacts with a DELIVERED event in [from, to). A range
+ * that ends now reads each contact's latest delivery per channel (contact_facts, kept by
+ * triggers): "latest delivery at or after from" is the same set, without the event history.
+ */
+async function reached(db: DbHandle, org: Pick<OrgInfo, "id">, from: Date, to: Date, now: Date): Promise<Map<ChannelName | "ALL", number>> {
+  if (to.getTime() >= now.getTime()) {
+    const [r] = await db.$queryRaw<Array<{ email: number; sms: number; whatsapp: number; all: number }>>`
+      select count(*) filter (where email_delivered_at >= ${from})::int email, count(*) filter (where sms_delivered_at >= ${from})::int sms,
+             count(*) filter (where whatsapp_delivered_at >= ${from})::int whatsapp,
+             count(*) filter (where greatest(email_delivered_at, sms_delivered_at, whatsapp_delivered_at) >= ${from})::int "all"
+        from contact_facts where organization_id = ${org.id}::uuid`;
+    return new Map([["EMAIL", r!.email], ["SMS", r!.sms], ["WHATSAPP", r!.whatsapp], ["ALL", r!.all]]);
+  }
+  const rows = await db.$queryRaw<Array<{ channel: ChannelName | null; n: number }>>`
+    select channel::text, count(distinct contact_id)::int n from message_events
+     where organization_id = ${org.id}::uuid and type = 'DELIVERED' and occurred_at >= ${from} and occurred_at < ${to} and contact_id is not null
+     group by grouping sets ((channel), ())`;
+  return new Map(rows.map((r) => [r.channel ?? "ALL", r.n]));
+}
 
 export async function channelOverview(
   db: DbHandle,
   org: Pick<OrgInfo, "id" | "reportingCurrency">,
-  o: { from: Date; to: Date; attributionDays: number },
+  q: { from: Date; to: Date; now: Date; attributionDays: number },
 ): Promise<Overview> {
-  const flags: FlagKey[] = ["sent", "delivered", ...ENGAGEMENT_COUNTS];
-  const bit = (k: FlagKey) => Prisma.raw(String(FLAG_BITS[k]));
-  const engagedMask = Prisma.join(
-    CHANNELS.map((c) => Prisma.sql`when ${Prisma.raw(`'${c}'`)} then ${Prisma.raw(String(engagementOn(c).reduce((m, k) => m | FLAG_BITS[k], 0)))}`),
-    " ",
-  );
-  const inRange = Prisma.sql`m.organization_id = ${org.id}::uuid and m.created_at >= ${o.from} and m.created_at < ${o.to} and m.direction = 'OUTBOUND'`;
-  const rc = org.reportingCurrency;
-  const window = `${o.attributionDays} days`;
-  const attributed = attributedToCohort(org.id, { from: o.from, to: o.to, window, channels: CHANNELS });
-
-  const [counts, conversions, cost] = await Promise.all([
-    db.$queryRaw<CountRow[]>`
-      with per_message as (
-        select m.channel, m.contact_id, coalesce(bit_or(${eventBitsSql(flags)}), 0) f
-          from messages m
-          left join message_events e on e.message_id = m.id and e.organization_id = m.organization_id
-                and e.occurred_at >= ${o.from}::timestamptz - ${EVENT_LEAD}::interval and e.type = any(${typesFor(flags)}::"MessageEventType"[])
-         where ${inRange}
-         group by m.id)
-      select channel::text, count(*)::int messages, count(*) filter (where f & ${bit("sent")} <> 0)::int sent,
-             count(*) filter (where f & ${bit("delivered")} <> 0)::int delivered,
-             count(distinct contact_id) filter (where f & ${bit("delivered")} <> 0)::int reached,
-             count(*) filter (where f & ${bit("delivered")} <> 0 and f & (case channel ${engagedMask} else 0 end) <> 0)::int engaged
-        from per_message group by grouping sets ((channel), ())`,
-    // Counts and revenue of the attributed conversions in one pass over them (the CTE is read twice, computed once).
-    db.$queryRaw<ConvRow[]>`
-      with a as materialized (${attributed}),
-           g as (select channel, trim(currency) cur, occurred_at::date d, sum(value) amt from a group by 1, 2, 3),
-           x as (select channel, marketsage_fx(amt, cur, ${rc}, d::timestamptz) conv from g)
-      select channel::text, count(*)::int conversions, count(distinct contact_id)::int converted, null::text amount, 0 missing
-        from a group by grouping sets ((channel), ())
-      union all
-      select channel::text, null, null, sum(conv)::text, count(*) filter (where conv is null)::int from x group by channel`,
-    db.$queryRaw<MoneyRow[]>`
-      with g as (
-        select m.channel, trim(m.currency) cur, m.created_at::date d, sum(m.cost) amt
-          from messages m where ${inRange} and m.cost is not null and m.currency is not null group by 1, 2, 3),
-           x as (select channel, marketsage_fx(amt, cur, ${rc}, d::timestamptz) conv from g)
-      select channel::text, sum(conv)::text amount, count(*) filter (where conv is null)::int missing from x group by channel`,
+  const date = Prisma.sql`coalesce(c.sent_at, c.scheduled_at, c.created_at)`;
+  const campaigns = await db.$queryRaw<Array<{ id: string; channel: ChannelName }>>`
+    select c.id::text, c.channel::text from campaigns c
+     where c.organization_id = ${org.id}::uuid and ${date} >= ${q.from} and ${date} < ${q.to}`;
+  const [tallies, reach] = await Promise.all([
+    campaignTallies(db, org, campaigns.map((c) => c.id), { variants: false, attributionDays: q.attributionDays }),
+    reached(db, org, q.from, q.to, q.now),
   ]);
-
-  const channels = new Map<ChannelName, ChannelTally>(CHANNELS.map((c) => [c, zero()]));
-  const total = zero();
-  const at = (c: ChannelName | null) => (c === null ? total : channels.get(c)!);
-  for (const r of counts) Object.assign(at(r.channel), { messages: r.messages, sent: r.sent, delivered: r.delivered, reached: r.reached, engaged: r.engaged });
-  for (const r of conversions) if (r.conversions !== null) Object.assign(at(r.channel), { conversions: r.conversions, converted: r.converted });
-  let fxIncomplete = false;
-  const addMoney = (rows: MoneyRow[], key: "cost" | "revenue") => {
-    for (const r of rows) {
-      const amount = Number(r.amount ?? 0);
-      at(r.channel)[key] = amount;
-      total[key] += amount;
-      if (r.missing) fxIncomplete = true;
+  const out: Overview = { channels: new Map(CHANNELS.map((c) => [c, zero()])), total: zero(), fxIncomplete: false };
+  for (const c of campaigns) {
+    const t = tallies.get(tallyKey(c.id)) ?? emptyTally();
+    out.fxIncomplete ||= t.revenue.incomplete || t.cost.incomplete;
+    for (const into of [out.channels.get(c.channel)!, out.total]) {
+      into.campaigns++;
+      into.messages += t.counts.messages;
+      into.sent += t.counts.sent;
+      into.delivered += t.counts.delivered;
+      into.engaged += t.counts.engaged;
+      into.conversions += t.counts.conversions;
+      into.converted += t.counts.converted;
+      into.cost += t.cost.total;
+      into.revenue += t.revenue.total;
     }
-  };
-  addMoney(cost, "cost");
-  addMoney(conversions.filter((r): r is ConvRow & MoneyRow => r.conversions === null && r.channel !== null), "revenue");
-  return { channels, total, fxIncomplete };
+  }
+  for (const ch of CHANNELS) out.channels.get(ch)!.reached = reach.get(ch) ?? 0;
+  // A contact reached on two channels is one contact: the total's reach is not the channels' sum.
+  out.total.reached = reach.get("ALL") ?? 0;
+  return out;
 }

@@ -2,8 +2,8 @@ import { defineTool, UserError } from "@marketsage/core";
 import { CHANNELS, ChannelEnum, money, resolveRange, ResolvedRange, roundMoney, roundRate, roundTo, TimeRangeInput, type ChannelName } from "@marketsage/domain";
 import { z } from "zod";
 import { RATE_KEYS, RATES, rateApplies, type CountKey, type RateKey } from "../metrics/definitions.ts";
-import { AttributionDaysInput, loadCampaigns } from "../queries/campaigns.ts";
-import { bucketsOf, campaignSeries, isFlagKey, type FlagKey, type Granularity, type Tallies } from "../queries/series.ts";
+import { AttributionDaysInput } from "../queries/campaigns.ts";
+import { bucketsOf, campaignSeries, type Granularity, type Tallies } from "../queries/series.ts";
 import { theilSen } from "../stats/index.ts";
 import { at, lines, money as fmtMoney, pct } from "../render.ts";
 
@@ -13,8 +13,8 @@ const MAX_BUCKETS = 120;
 const DAY = 86_400_000;
 
 const BASIS =
-  "cohort by send time: each bucket holds the campaign messages created in it (outbound), with their events and attributed " +
-  "conversions whenever they happened up to now, so recent buckets can still grow";
+  "by campaign date: each bucket holds the campaigns dated in it (sent, else scheduled, else created), with their messages' " +
+  "events and attributed conversions up to now (the figures of get_campaign_metrics, summed), so recent buckets can still grow";
 
 const isRate = (m: Metric): m is RateKey => m !== "sent" && m !== "revenue";
 
@@ -22,9 +22,9 @@ const isRate = (m: Metric): m is RateKey => m !== "sent" && m !== "revenue";
 const defaultGranularity = (ms: number): Granularity => (ms <= 31 * DAY ? "day" : ms <= 180 * DAY ? "week" : "month");
 
 function measure(metric: Metric, t: Tallies): { num: number; den: number | null } {
-  const count = (k: CountKey): number => (k === "messages" ? t.messages : k === "converted" ? t.converted : isFlagKey(k) ? (t.flags[k] ?? 0) : 0);
+  const count = (k: CountKey): number => t.counts[k];
   if (metric === "revenue") return { num: t.revenue, den: null };
-  if (metric === "sent") return { num: t.flags.sent ?? 0, den: null };
+  if (metric === "sent") return { num: t.counts.sent, den: null };
   return { num: count(RATES[metric].numerator), den: count(RATES[metric].denominator) };
 }
 
@@ -34,17 +34,15 @@ export const analyzeCampaignTrends = defineTool({
   name: "analyze_campaign_trends",
   title: "Campaign trends",
   description:
-    "A campaign metric over time by send time: day/week/month buckets in the organization's time zone, each with the campaign " +
-    "messages created in it and their outcomes to date. A rate (0–1), sent (messages) or revenue (reporting currency); whole " +
-    "organization, a channel or a campaign. Every bucket (empty: volume 0), a Theil–Sen slope per bucket with 95% interval, change vs the previous period.",
+    "A rate (0–1), sent (messages) or revenue (reporting currency) by day/week/month in the organization's time zone, over the " +
+    "campaigns dated in each bucket; empty buckets kept (volume 0); Theil–Sen slope with 95% interval; change vs the previous period.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    metric: z.enum(METRICS).default("click_rate").describe("A rate, sent or revenue."),
-    channel: ChannelEnum.optional().describe("Only this channel."),
-    campaign_id: z.uuid().optional().describe("Only this campaign."),
+    metric: z.enum(METRICS).default("click_rate"),
+    channel: ChannelEnum.optional(),
     range: TimeRangeInput.optional().describe("Preset or from/to; default 90d."),
-    granularity: z.enum(["day", "week", "month"]).optional().describe("Default: day up to 31 days, week up to 180, else month."),
+    granularity: z.enum(["day", "week", "month"]).optional().describe("Default: day to 31 days, week to 180, else month."),
     attribution_days: AttributionDaysInput,
   }),
   output: z.object({
@@ -52,7 +50,6 @@ export const analyzeCampaignTrends = defineTool({
     definition: z.string(),
     unit: z.string(),
     channels: z.array(z.string()),
-    campaign: z.object({ id: z.string(), name: z.string(), channel: z.string() }).nullable(),
     range: ResolvedRange,
     granularity: z.string(),
     time_zone: z.string(),
@@ -63,7 +60,8 @@ export const analyzeCampaignTrends = defineTool({
         label: z.string().describe("Local date of the bucket's first day (YYYY-MM for months)"),
         start: z.string().describe("The bucket's local midnight, ISO 8601 UTC"),
         partial: z.boolean().describe("The range covers only part of the bucket"),
-        volume: z.number().int().describe("Campaign messages created in the bucket"),
+        campaigns: z.number().int(),
+        volume: z.number().int().describe("Messages of those campaigns"),
         numerator: Num,
         denominator: Num,
         value: Num.describe("Rate, count or amount; null when the denominator is 0"),
@@ -85,11 +83,7 @@ export const analyzeCampaignTrends = defineTool({
     const metric = input.metric;
     const range = resolveRange(input.range, ctx.now(), "90d");
     const unit = input.granularity ?? defaultGranularity(range.to.getTime() - range.from.getTime());
-    const campaign = input.campaign_id ? (await loadCampaigns(ctx.db, ctx.org, [input.campaign_id]))[0]! : null;
-    if (campaign && input.channel && campaign.channel !== input.channel) {
-      throw new UserError(`Campaign ${campaign.id} runs on ${campaign.channel}, not ${input.channel}: leave out channel or pick another campaign.`);
-    }
-    const only: ChannelName | undefined = campaign?.channel ?? input.channel;
+    const only: ChannelName | undefined = input.channel;
     if (only && isRate(metric) && !rateApplies(metric, only)) {
       throw new UserError(`${metric} does not exist on ${only} (${RATES[metric].words}); pick a rate that does, e.g. click_rate or delivery_rate.`);
     }
@@ -99,17 +93,13 @@ export const analyzeCampaignTrends = defineTool({
     if (buckets.length > MAX_BUCKETS) {
       throw new UserError(`That is ${buckets.length} ${unit} buckets (at most ${MAX_BUCKETS}): choose a coarser granularity or a shorter range.`);
     }
-    const counts: CountKey[] = isRate(metric) ? [RATES[metric].numerator, RATES[metric].denominator] : metric === "sent" ? ["sent"] : [];
     const series = await campaignSeries(ctx.db, {
       org: ctx.org,
       channels,
-      campaignId: campaign?.id ?? null,
       starts: buckets.map((b, i) => (i === 0 ? range.from : b.start)),
       to: range.to,
       previousFrom: range.previousFrom,
-      flags: counts.filter((k): k is FlagKey => isFlagKey(k)),
-      converted: counts.includes("converted"),
-      revenue: metric === "revenue",
+      conversions: metric === "revenue" || metric === "conversion_rate",
       attributionDays: input.attribution_days,
     });
 
@@ -119,7 +109,7 @@ export const analyzeCampaignTrends = defineTool({
     const rows = buckets.map((b, i) => {
       const t = series.buckets[i]!;
       const m = measure(metric, t);
-      return { i, b, m, partial: b.start < range.from || b.end > range.to, raw: valueOf(m), volume: t.messages };
+      return { i, b, m, partial: b.start < range.from || b.end > range.to, raw: valueOf(m), volume: t.counts.messages, campaigns: t.campaigns };
     });
     // Rates: every bucket with a basis. Counts and amounts grow with a bucket's length: whole buckets only.
     const points = rows.filter((r) => (isRate(metric) ? (r.m.den ?? 0) > 0 : !r.partial)).map((r) => ({ x: r.i, y: r.raw! }));
@@ -137,7 +127,6 @@ export const analyzeCampaignTrends = defineTool({
       definition: isRate(metric) ? `${metric} = ${RATES[metric].words}` : metric === "sent" ? "sent: messages the provider accepted (any event other than QUEUED and FAILED)" : "revenue: attributed conversions' value, FX at each conversion's day",
       unit: isRate(metric) ? "rate (0–1)" : metric === "sent" ? "messages" : rc,
       channels,
-      campaign: campaign ? { id: campaign.id, name: campaign.name, channel: campaign.channel } : null,
       range: range.json,
       granularity: unit,
       time_zone: ctx.org.timeZone,
@@ -147,6 +136,7 @@ export const analyzeCampaignTrends = defineTool({
         label: r.b.label,
         start: r.b.start.toISOString(),
         partial: r.partial,
+        campaigns: r.campaigns,
         volume: r.volume,
         numerator: r.m.den === null ? null : r.m.num,
         denominator: r.m.den,
@@ -169,13 +159,13 @@ export const analyzeCampaignTrends = defineTool({
     const r = o.range;
     return lines(
       `${o.metric} (${o.definition}; unit ${o.unit}) by ${o.granularity} in ${o.time_zone}, ${at(r.from)} → ${at(r.to)}${r.preset ? ` (${r.preset})` : ""}` +
-        `${o.campaign ? `, campaign ${o.campaign.name} (id ${o.campaign.id}, ${o.campaign.channel})` : ""}; channels ${o.channels.join(", ")}; attribution ${o.attribution_days} days.`,
+        `; channels ${o.channels.join(", ")}; attribution ${o.attribution_days} days.`,
       `Basis: ${o.basis}.`,
-      `Buckets (label, local start, value${o.unit === "rate (0–1)" ? " = numerator/denominator" : ""}, volume in messages):`,
+      `Buckets (label, local start, value${o.unit === "rate (0–1)" ? " = numerator/denominator" : ""}, campaigns, volume in messages):`,
       o.buckets.map(
         (b) =>
           `- ${b.label} (${at(b.start)}${b.partial ? ", partial" : ""}): ${v(b.value)}` +
-          `${b.denominator === null ? "" : ` = ${b.numerator}/${b.denominator}`}, volume ${b.volume}`,
+          `${b.denominator === null ? "" : ` = ${b.numerator}/${b.denominator}`}, ${b.campaigns} campaigns, volume ${b.volume}`,
       ),
       `Slope ${s.per} (Theil–Sen over ${s.n} buckets, ${s.confidence * 100}% interval): ${raw(s.value)}` +
         (s.value === null ? "" : s.low === null ? " (interval unbounded with so few buckets)" : ` (${raw(s.low)} to ${raw(s.high)})`) +

@@ -3,7 +3,7 @@ import { CHANNELS, money, ratio, resolveRange, ResolvedRange, TimeRangeInput } f
 import { z } from "zod";
 import { COUNT_DEFINITIONS } from "../metrics/definitions.ts";
 import { AttributionDaysInput } from "../queries/campaigns.ts";
-import { channelOverview, engagementOn, type ChannelTally } from "../queries/overview.ts";
+import { channelOverview, type ChannelTally } from "../queries/overview.ts";
 import { at, lines, money as fmt, pct } from "../render.ts";
 
 const Money = z.object({ amount: z.number(), currency: z.string() });
@@ -11,11 +11,12 @@ const Rate = z.number().nullable();
 const Int = z.number().int();
 
 const Figures = {
+  campaigns: Int,
   messages: Int,
   sent: Int,
   delivered: Int,
   delivery_rate: Rate.describe("delivered / sent"),
-  contacts_reached: Int.describe("Distinct contacts with a delivered message"),
+  contacts_reached: Int.describe("Distinct contacts with a delivery in the range (any message)"),
   engaged: Int,
   engagement_rate: Rate.describe("engaged / delivered"),
   cost: Money,
@@ -26,18 +27,19 @@ const Figures = {
 };
 
 const BASIS =
-  "outbound messages created in the range, campaign and transactional; conversions and revenue attributed to the campaign " +
-  "messages among them (the contact's latest message of the campaign at most the attribution window before the conversion)";
+  "the campaigns dated in the range (sent, else scheduled, else created) with their messages' events and attributed conversions " +
+  "up to now (the figures of get_campaign_metrics, summed per channel); contacts reached: distinct contacts with a DELIVERED " +
+  "event in the range, of any message (campaign or transactional)";
 
-const ENGAGEMENT = `engaged = delivered messages ${CHANNELS.map((c) => `${engagementOn(c).map((k) => (k === "opened" && c === "WHATSAPP" ? "read" : k)).join(" or ")} (${c})`).join("; ")}`;
+const ENGAGEMENT = "engaged = delivered messages opened (WhatsApp: read), clicked or replied, as the channel has them";
 
 export const getChannelOverview = defineTool({
   name: "get_channel_overview",
   title: "Channel overview",
   description:
-    "Email, SMS and WhatsApp side by side over a range (default 30d): messages, sent, delivered and delivery rate, contacts reached, " +
-    "engaged (opened, clicked or replied where the channel has it) and engagement rate, cost and cost per engagement, conversions " +
-    "and revenue attributed (reporting currency), each channel's share of messages, cost and revenue, and totals.",
+    "Email, SMS and WhatsApp side by side for the campaigns dated in a range (default 30d): messages, delivery, contacts reached, " +
+    "engagement (opened, clicked or replied), cost and cost per engagement, conversions and revenue (reporting currency), each " +
+    "channel's share, and totals.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
@@ -61,9 +63,10 @@ export const getChannelOverview = defineTool({
   }),
   handler: async (input, ctx) => {
     const range = resolveRange(input.range, ctx.now(), "30d");
-    const o = await channelOverview(ctx.db, ctx.org, { from: range.from, to: range.to, attributionDays: input.attribution_days });
+    const o = await channelOverview(ctx.db, ctx.org, { from: range.from, to: range.to, now: ctx.now(), attributionDays: input.attribution_days });
     const rc = ctx.org.reportingCurrency;
     const figures = (t: ChannelTally) => ({
+      campaigns: t.campaigns,
       messages: t.messages,
       sent: t.sent,
       delivered: t.delivered,
@@ -97,7 +100,7 @@ export const getChannelOverview = defineTool({
   render: (o) => {
     type F = Omit<(typeof o)["totals"], never>;
     const line = (name: string, f: F, share?: (typeof o)["channels"][number]["share"]) =>
-      `- ${name}: ${f.messages} messages${share ? ` (share ${pct(share.messages)})` : ""}, sent ${f.sent}, delivered ${f.delivered} ` +
+      `- ${name}: ${f.campaigns} campaigns, ${f.messages} messages${share ? ` (share ${pct(share.messages)})` : ""}, sent ${f.sent}, delivered ${f.delivered} ` +
       `(delivery ${pct(f.delivery_rate)}), ${f.contacts_reached} contacts reached, engaged ${f.engaged} (${pct(f.engagement_rate)} of delivered), ` +
       `cost ${fmt(f.cost)}${share ? ` (share ${pct(share.cost)})` : ""}, cost per engagement ${f.cost_per_engagement ? fmt(f.cost_per_engagement) : "n/a"}, ` +
       `${f.conversions} conversions by ${f.converted_contacts} contacts, revenue ${fmt(f.revenue)}${share ? ` (share ${pct(share.revenue)})` : ""}`;

@@ -15,8 +15,8 @@ export const getTopPerformingCampaigns = defineTool({
   name: "get_top_performing_campaigns",
   title: "Top performing campaigns",
   description:
-    "Campaigns dated in the range, best first by a rate (with Wilson 95% interval; lowest first for unsubscribe, bounce, failure), " +
-    "revenue or ROI (reporting currency). Campaigns under min_volume trials (the rate's denominator; delivered for revenue/ROI) are left out and counted.",
+    "Campaigns dated in the range, best first by a rate (Wilson 95% interval; lowest first for unsubscribe, bounce, failure), " +
+    "revenue or ROI (reporting currency). Those under min_volume trials (the rate's denominator; delivered for revenue/ROI) are left out, and counted.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
