@@ -584,15 +584,25 @@ describe("campaign_stats and campaign_costs equal message_events and messages", 
       });
     });
 
-    // KNOWN BUG (reported; remove `.fails` once fixed): in a repeatable read transaction the trigger's
-    // count uses the transaction's snapshot, taken before the lock was granted, so each later writer
-    // sees only its own row and counts the pair again (serializable is caught by SSI, above).
-    it.fails("repeatable read: three transactions inserting the same kind on one message count it once (or fail with 40001)", async () => {
-      await restoring(async () => {
-        const r = await racingInserts(3, "repeatable read");
-        expect(r.change).toEqual(change({ delivered: 1, opened: 1 }, 1));
-        expect(await drift()).toEqual(NO_DRIFT);
-      });
+    // A repeatable read snapshot, taken before the lock was granted, would miss the other writers'
+    // rows and count the pair again: the trigger refuses such writers with a clear error instead.
+    it("repeatable read: writers are refused (feature_not_supported), nothing is counted", async () => {
+      const m = await message(C, V1);
+      const before = await stats(C, V1);
+      const s = eventsSql([{ m, type: "OPENED" }]);
+      const c = new pg.Client({ connectionString: ca.url });
+      await c.connect();
+      try {
+        await c.query("begin isolation level repeatable read");
+        const err = await c.query(s.text, s.params).then(() => null, (e: { code?: string; message?: string }) => e);
+        await c.query("rollback");
+        expect(err?.code).toBe("0A000");
+        expect(err?.message).toMatch(/READ COMMITTED or SERIALIZABLE/);
+      } finally {
+        await c.end();
+      }
+      expect(delta(before, await stats(C, V1))).toEqual({});
+      expect(await drift()).toEqual(NO_DRIFT);
     });
 
     it("without the lock lines (the trigger function replaced in this test's database) the same races drift", async () => {

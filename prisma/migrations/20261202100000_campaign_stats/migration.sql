@@ -7,7 +7,10 @@
 -- their cost per currency and UTC day (FX is applied when read, at the rate of the day). Both are
 -- kept by statement-level triggers on message_events and messages, in the writing transaction,
 -- and sharded by backend so concurrent writers of one campaign do not queue on one row. Readers
--- sum the shards. variant_key is the variant id, or the zero uuid for messages outside any variant.
+-- sum the shards. Not supported: one statement that both deletes and re-inserts an event of the
+-- same kind on one message (a writable CTE: both statement triggers fire at the query's end and
+-- each sees the other's row), and REPEATABLE READ writers (refused). variant_key is the variant id,
+-- or the zero uuid for messages outside any variant.
 
 -- CreateTable
 CREATE TABLE "campaign_stats" (
@@ -68,10 +71,12 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- Does the message have an event giving this flag (in this campaign and variant)?
+-- The message's events come from the message_id index alone (OFFSET 0 keeps the planner from
+-- combining it with the campaign index, which without statistics scanned the campaign's history).
 CREATE OR REPLACE FUNCTION marketsage_event_flag_count(msg uuid, camp uuid, vkey uuid, flag text) RETURNS bigint
 LANGUAGE sql STABLE AS $$
-  SELECT count(*) FROM message_events e
-   WHERE e.message_id = msg AND e.campaign_id = camp AND coalesce(e.variant_id, '00000000-0000-0000-0000-000000000000') = vkey
+  SELECT count(*) FROM (SELECT e.campaign_id, e.variant_id, e.type FROM message_events e WHERE e.message_id = msg OFFSET 0) e
+   WHERE e.campaign_id = camp AND coalesce(e.variant_id, '00000000-0000-0000-0000-000000000000') = vkey
      AND flag = ANY (marketsage_event_flags(e.type))
 $$;
 
@@ -79,7 +84,7 @@ $$;
 CREATE OR REPLACE FUNCTION marketsage_apply_campaign_stats(deltas jsonb) RETURNS void
 LANGUAGE sql AS $$
   INSERT INTO campaign_stats (campaign_id, variant_key, shard, organization_id, sent, delivered, failed, bounced, opened, clicked, replied, unsubscribed, engaged)
-  SELECT (d->>'c')::uuid, (d->>'v')::uuid, (pg_backend_pid() % 8)::smallint, (d->>'o')::uuid,
+  SELECT (d->>'c')::uuid, (d->>'v')::uuid, (pg_backend_pid() % 16)::smallint, (d->>'o')::uuid,
          coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'SENT'), 0), coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'DELIVERED'), 0),
          coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'FAILED'), 0), coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'BOUNCED'), 0),
          coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'OPENED'), 0), coalesce(sum((d->>'n')::int) FILTER (WHERE d->>'f' = 'CLICKED'), 0),
@@ -103,6 +108,12 @@ DECLARE
 BEGIN
   IF current_setting('marketsage.bulk_load', true) = 'on' THEN
     RETURN NULL;
+  END IF;
+  -- The counts below must see what other writers committed while this one waited for its lock:
+  -- a REPEATABLE READ snapshot would not (SERIALIZABLE is safe: it fails with 40001 instead).
+  IF current_setting('transaction_isolation') = 'repeatable read' THEN
+    RAISE EXCEPTION 'message_events cannot be written in a REPEATABLE READ transaction (campaign_stats would count a message twice): use READ COMMITTED or SERIALIZABLE'
+      USING ERRCODE = 'feature_not_supported';
   END IF;
   -- Writers of the same message take turns (a lock per message, in one order): two transactions
   -- adding the same kind of event to one message concurrently would each see only their own row.
@@ -168,7 +179,7 @@ LANGUAGE sql AS $$
   INSERT INTO campaign_costs (campaign_id, variant_key, currency, day, shard, organization_id, messages, amount)
   SELECT (d->>'c')::uuid, coalesce((d->>'v')::uuid, '00000000-0000-0000-0000-000000000000'),
          CASE WHEN d->>'amt' IS NULL THEN '' ELSE coalesce(trim(d->>'cur'), '') END,
-         ((d->>'t')::timestamptz AT TIME ZONE 'UTC')::date, (pg_backend_pid() % 8)::smallint, (d->>'o')::uuid,
+         ((d->>'t')::timestamptz AT TIME ZONE 'UTC')::date, (pg_backend_pid() % 16)::smallint, (d->>'o')::uuid,
          sum((d->>'n')::int), coalesce(sum((d->>'n')::int * (d->>'amt')::numeric), 0)
     FROM jsonb_array_elements(deltas) d GROUP BY 1, 2, 3, 4, 6
   ON CONFLICT (campaign_id, variant_key, currency, day, shard) DO UPDATE SET
