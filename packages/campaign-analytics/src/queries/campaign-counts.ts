@@ -63,7 +63,7 @@ export async function campaignTallies(
   db: DbHandle,
   org: Pick<OrgInfo, "id" | "reportingCurrency">,
   ids: readonly string[],
-  opts: { variants: boolean; attributionDays: number; conversions?: boolean },
+  opts: { variants: boolean; attributionDays: number; conversions?: boolean; cost?: boolean },
 ): Promise<Map<string, Tally>> {
   const out = new Map<string, Tally>();
   for (const id of ids) out.set(tallyKey(id), emptyTally());
@@ -106,7 +106,7 @@ export async function campaignTallies(
              count(distinct contact_id)::int converted, count(*)::int conversions,
              sum(value)::text amount, sum(value * rate)::text converted_amount, count(*) filter (where rate is null)::int missing
         from g join days using (cur, d) group by ${conversionSets}`,
-    db.$queryRaw<MoneyRow[]>`
+    opts.cost === false ? Promise.resolve([]) : db.$queryRaw<MoneyRow[]>`
       with g as (
         select campaign_id, variant_key, currency cur, day, sum(amount) amt
           from campaign_costs

@@ -39,11 +39,19 @@ const zero = (): ChannelTally => ({ campaigns: 0, messages: 0, sent: 0, delivere
  */
 async function reached(db: DbHandle, org: Pick<OrgInfo, "id">, from: Date, to: Date, now: Date): Promise<Map<ChannelName | "ALL", number>> {
   if (to.getTime() >= now.getTime()) {
+    // A latest delivery at or after `to` (a provider's clock ahead of ours) does not prove one in
+    // the range: those few contacts are looked up in their own events.
+    const inRange = (channel: Prisma.Sql | null) => Prisma.sql`exists (select 1 from message_events e
+      where e.contact_id = f.id and e.organization_id = f.organization_id and e.type = 'DELIVERED'
+        ${channel ? Prisma.sql`and e.channel = ${channel}` : Prisma.empty} and e.occurred_at >= ${from} and e.occurred_at < ${to})`;
+    const reach = (latest: Prisma.Sql, channel: Prisma.Sql | null) =>
+      Prisma.sql`count(*) filter (where ${latest} >= ${from} and (${latest} < ${to} or ${inRange(channel)}))::int`;
     const [r] = await db.$queryRaw<Array<{ email: number; sms: number; whatsapp: number; all: number }>>`
-      select count(*) filter (where email_delivered_at >= ${from})::int email, count(*) filter (where sms_delivered_at >= ${from})::int sms,
-             count(*) filter (where whatsapp_delivered_at >= ${from})::int whatsapp,
-             count(*) filter (where greatest(email_delivered_at, sms_delivered_at, whatsapp_delivered_at) >= ${from})::int "all"
-        from contact_facts where organization_id = ${org.id}::uuid`;
+      select ${reach(Prisma.sql`f.email_delivered_at`, Prisma.sql`'EMAIL'::"Channel"`)} email,
+             ${reach(Prisma.sql`f.sms_delivered_at`, Prisma.sql`'SMS'::"Channel"`)} sms,
+             ${reach(Prisma.sql`f.whatsapp_delivered_at`, Prisma.sql`'WHATSAPP'::"Channel"`)} whatsapp,
+             ${reach(Prisma.sql`greatest(f.email_delivered_at, f.sms_delivered_at, f.whatsapp_delivered_at)`, null)} "all"
+        from contact_facts f where f.organization_id = ${org.id}::uuid`;
     return new Map([["EMAIL", r!.email], ["SMS", r!.sms], ["WHATSAPP", r!.whatsapp], ["ALL", r!.all]]);
   }
   const rows = await db.$queryRaw<Array<{ channel: ChannelName | null; n: number }>>`

@@ -74,7 +74,7 @@ export async function campaignSeries(db: DbHandle, q: SeriesQuery): Promise<Seri
     select c.id::text, ${date} as date from campaigns c
      where c.organization_id = ${q.org.id}::uuid and c.channel::text = any(${[...q.channels]})
        and ${date} >= ${q.previousFrom} and ${date} < ${q.to}`;
-  const tallies = await campaignTallies(db, q.org, rows.map((r) => r.id), { variants: false, attributionDays: q.attributionDays, conversions: q.conversions });
+  const tallies = await campaignTallies(db, q.org, rows.map((r) => r.id), { variants: false, attributionDays: q.attributionDays, conversions: q.conversions, cost: false });
   const out: SeriesResult = { buckets: q.starts.map(zero), current: zero(), previous: zero(), fxIncomplete: false };
   const from = q.starts[0]!;
   for (const r of rows) {

@@ -161,17 +161,17 @@ export const analyzeCampaignTrends = defineTool({
       `${o.metric} (${o.definition}; unit ${o.unit}) by ${o.granularity} in ${o.time_zone}, ${at(r.from)} → ${at(r.to)}${r.preset ? ` (${r.preset})` : ""}` +
         `; channels ${o.channels.join(", ")}; attribution ${o.attribution_days} days.`,
       `Basis: ${o.basis}.`,
+      `Slope ${s.per} (Theil–Sen over ${s.n} buckets, ${s.confidence * 100}% interval): ${raw(s.value)}` +
+        (s.value === null ? "" : s.low === null ? " (interval unbounded with so few buckets)" : ` (${raw(s.low)} to ${raw(s.high)})`) +
+        `: ${s.direction}.`,
+      `Change vs the previous period (${at(r.previous_from)} → ${at(r.from)}): ${v(o.change.previous)} → ${v(o.change.current)}, ` +
+        `${raw(o.change.absolute)}${o.change.relative === null ? " (relative n/a)" : ` (${raw(o.change.relative)} relative)`}.`,
       `Buckets (label, local start, value${o.unit === "rate (0–1)" ? " = numerator/denominator" : ""}, campaigns, volume in messages):`,
       o.buckets.map(
         (b) =>
           `- ${b.label} (${at(b.start)}${b.partial ? ", partial" : ""}): ${v(b.value)}` +
           `${b.denominator === null ? "" : ` = ${b.numerator}/${b.denominator}`}, ${b.campaigns} campaigns, volume ${b.volume}`,
       ),
-      `Slope ${s.per} (Theil–Sen over ${s.n} buckets, ${s.confidence * 100}% interval): ${raw(s.value)}` +
-        (s.value === null ? "" : s.low === null ? " (interval unbounded with so few buckets)" : ` (${raw(s.low)} to ${raw(s.high)})`) +
-        `: ${s.direction}.`,
-      `Change vs the previous period (${at(r.previous_from)} → ${at(r.from)}): ${v(o.change.previous)} → ${v(o.change.current)}, ` +
-        `${raw(o.change.absolute)}${o.change.relative === null ? " (relative n/a)" : ` (${raw(o.change.relative)} relative)`}.`,
       o.fx_incomplete ? "Some revenue had no FX rate and is left out." : "",
     );
   },

@@ -62,8 +62,9 @@ export const getChannelOverview = defineTool({
     fx_incomplete: z.boolean().describe("Some amount had no stored FX rate and is left out"),
   }),
   handler: async (input, ctx) => {
-    const range = resolveRange(input.range, ctx.now(), "30d");
-    const o = await channelOverview(ctx.db, ctx.org, { from: range.from, to: range.to, now: ctx.now(), attributionDays: input.attribution_days });
+    const now = ctx.now();
+    const range = resolveRange(input.range, now, "30d");
+    const o = await channelOverview(ctx.db, ctx.org, { from: range.from, to: range.to, now, attributionDays: input.attribution_days });
     const rc = ctx.org.reportingCurrency;
     const figures = (t: ChannelTally) => ({
       campaigns: t.campaigns,
