@@ -44,8 +44,9 @@ async function reached(db: DbHandle, org: Pick<OrgInfo, "id">, from: Date, to: D
     const inRange = (channel: Prisma.Sql | null) => Prisma.sql`exists (select 1 from message_events e
       where e.contact_id = f.id and e.organization_id = f.organization_id and e.type = 'DELIVERED'
         ${channel ? Prisma.sql`and e.channel = ${channel}` : Prisma.empty} and e.occurred_at >= ${from} and e.occurred_at < ${to})`;
+    // CASE fixes the order: the event lookup runs only for those few (an OR let it run for every row: 7 s).
     const reach = (latest: Prisma.Sql, channel: Prisma.Sql | null) =>
-      Prisma.sql`count(*) filter (where ${latest} >= ${from} and (${latest} < ${to} or ${inRange(channel)}))::int`;
+      Prisma.sql`count(*) filter (where case when ${latest} is null or ${latest} < ${from} then false when ${latest} < ${to} then true else ${inRange(channel)} end)::int`;
     const [r] = await db.$queryRaw<Array<{ email: number; sms: number; whatsapp: number; all: number }>>`
       select ${reach(Prisma.sql`f.email_delivered_at`, Prisma.sql`'EMAIL'::"Channel"`)} email,
              ${reach(Prisma.sql`f.sms_delivered_at`, Prisma.sql`'SMS'::"Channel"`)} sms,
