@@ -192,9 +192,9 @@ export async function benchIngestion(b: BenchContext, opts: IngestionOptions = {
       await w.connect();
       writers.push(w);
     }
-    // campaign_stats and campaign_costs rows are sharded by pg_backend_pid() % 8: writers on one shard
+    // campaign_stats and campaign_costs rows are sharded by pg_backend_pid() % 16 (migration campaign_stats): writers on one shard
     // queue on its row until they commit.
-    const shards = await Promise.all(writers.map(async (w) => Number((await w.query(`select pg_backend_pid() % 8 s`)).rows[0].s)));
+    const shards = await Promise.all(writers.map(async (w) => Number((await w.query(`select pg_backend_pid() % 16 s`)).rows[0].s)));
 
     const setTriggers = async (on: boolean) => {
       for (const [table, trigger] of ROLLUP_TRIGGERS) await c.query(`alter table ${table} ${on ? "enable" : "disable"} trigger ${trigger}`);
@@ -272,7 +272,7 @@ export async function benchIngestion(b: BenchContext, opts: IngestionOptions = {
     const [{ events: historyEvents }] = (await c.query(`select count(*)::int events from message_events`)).rows;
     lines.push(
       `ingestion (scratch database on the same server, history of ${f0(historyEvents)} events in ${history.campaigns} campaigns; each run a new campaign; ` +
-        `${writersN} writers on shards ${shards.join(", ")} of 8; a send = 1 message + QUEUED, SENT, DELIVERED (+ OPENED for a third) = ${eventsPerSend} events; ` +
+        `${writersN} writers on shards ${shards.join(", ")} of 16; a send = 1 message + QUEUED, SENT, DELIVERED (+ OPENED for a third) = ${eventsPerSend} events; ` +
         `each run ≤ ${seconds} s or its send budget; median of ${runs} runs, on/off in turns):`,
     );
     const summary: string[] = [];

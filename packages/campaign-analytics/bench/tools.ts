@@ -110,6 +110,11 @@ export async function benchCampaignAnalytics(b: BenchContext): Promise<Sample[]>
     },
   });
   out.push({
+    name: "analyze_campaign_trends (90d, week, conversion_rate)",
+    ms: await time(Math.min(n, 10), () => call("analyze_campaign_trends", { metric: "conversion_rate", range: { preset: "90d" }, granularity: "week" })),
+    note: "reads the attributed conversions of 180 days of campaigns (with the previous period)",
+  });
+  out.push({
     name: "get_channel_overview (90d)",
     ms: await time(Math.min(n, 10), () => call("get_channel_overview", { range: { preset: "90d" } })),
     reference: {
