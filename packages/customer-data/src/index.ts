@@ -7,5 +7,5 @@ export { MODEL_VERSION } from "./predictions/model.ts";
 export type { Features } from "./predictions/model.ts";
 export { parseRule, RULE_GRAMMAR } from "./segments/rules.ts";
 export type { Rule } from "./segments/rules.ts";
-export { compileRule, urlPatternRegex } from "./segments/compile.ts";
+export { compileRule } from "./segments/compile.ts";
 export { describeRule } from "./segments/describe.ts";

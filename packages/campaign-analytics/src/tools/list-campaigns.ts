@@ -1,6 +1,6 @@
 import { Prisma } from "@marketsage/db";
 import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf } from "@marketsage/core";
-import { CampaignStatusEnum, ChannelEnum, money, resolveRange, ResolvedRange, roundRate, TimeRangeInput } from "@marketsage/domain";
+import { CampaignStatusEnum, ChannelEnum, likeEscape, money, resolveRange, ResolvedRange, roundRate, TimeRangeInput } from "@marketsage/domain";
 import { z } from "zod";
 import { DEFAULT_ATTRIBUTION_DAYS } from "../metrics/definitions.ts";
 import { rateOf } from "../metrics/figures.ts";
@@ -55,7 +55,7 @@ export const listCampaigns = defineTool({
     if (input.channel) where.push(Prisma.sql`c.channel = ${input.channel}::"Channel"`);
     if (input.status) where.push(Prisma.sql`c.status::text = any(${input.status})`);
     if (range) where.push(Prisma.sql`${date} >= ${range.from} and ${date} < ${range.to}`);
-    if (input.name) where.push(Prisma.sql`c.name ilike ${`%${input.name.replace(/[\\%_]/g, (m) => `\\${m}`)}%`}`);
+    if (input.name) where.push(Prisma.sql`c.name ilike ${`%${likeEscape(input.name)}%`}`);
     if (after) where.push(Prisma.sql`(${date}, c.id) < (${new Date(after.t)}, ${after.id}::uuid)`);
     const rows = await ctx.db.$queryRaw<Array<CampaignRow & { has_variants: boolean }>>`
       select ${CAMPAIGN_COLUMNS}, exists (select 1 from campaign_variants v where v.campaign_id = c.id) as has_variants

@@ -3,7 +3,7 @@
 // SQL text comes from this file alone. Every condition is never NULL (profile
 // conditions are wrapped in coalesce): a rule and its negation partition the contacts exactly.
 import { Prisma } from "@marketsage/db";
-import { reportingAmountSql } from "@marketsage/domain";
+import { likeEscape, reportingAmountSql, urlPatternRegex } from "@marketsage/domain";
 import { CHANNELS, MESSAGE_EVENTS, type Condition, type Rule } from "./rules.ts";
 
 export interface CompileContext {
@@ -30,22 +30,6 @@ export interface CompileContext {
 
 const DAY_MS = 86_400_000;
 const since = (ctx: CompileContext, days: number) => new Date(ctx.now.getTime() - days * DAY_MS);
-
-/** Escape LIKE wildcards so user text matches literally. */
-export function likeEscape(s: string): string {
-  return s.replace(/[\\%_]/g, (m) => `\\${m}`);
-}
-
-/** A URL path pattern (`*` = any run) as a regex on the stored URL, ignoring scheme, host and query. */
-export function urlPatternRegex(pattern: string): string {
-  const path = pattern.replace(/^https?:\/\/[^/]+/i, "");
-  const body = path
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join("[^?#]*");
-  const anchoredEnd = path.endsWith("*") ? "([?#].*)?$" : "/?([?#].*)?$";
-  return `^(https?://[^/]+)?${body}${anchoredEnd}`;
-}
 
 const col: Record<"country" | "status" | "city" | "company" | "source", Prisma.Sql> = {
   country: Prisma.sql`c.country`, // char(2): compared as char(2) below, so its statistics and index apply

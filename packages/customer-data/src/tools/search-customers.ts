@@ -1,10 +1,9 @@
 import { Prisma } from "@marketsage/db";
 import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, piiPolicy, UserError } from "@marketsage/core";
 import { z } from "zod";
-import { ChannelEnum, CONTACT_COLUMNS, ContactStatusEnum, looksLikePhone, toE164, type ContactRow } from "@marketsage/domain";
+import { ChannelEnum, CONTACT_COLUMNS, ContactStatusEnum, likeEscape, looksLikePhone, toE164, type ContactRow } from "@marketsage/domain";
 import { summarize } from "../queries/contacts.ts";
 import { CustomerSummary } from "../schemas.ts";
-import { likeEscape } from "../segments/compile.ts";
 import { loadSegment } from "../segments/membership.ts";
 import { customerLine, lines, maskedNote, pageNote } from "../render.ts";
 
