@@ -1,17 +1,7 @@
 // campaign-analytics in the harness (pnpm harness, pnpm start): arguments for every tool drawn from
 // the organization's demo data, the read tools whose answers do not depend on the clock, and this
 // server's part of the story. The catalog entry points here; nothing else knows these tools.
-import type { ArgBuilder, BuilderContext, HarnessSpec, StoryStep } from "@marketsage/core";
-
-function first<T>(rows: T[], what: string): T {
-  const row = rows[0];
-  if (!row) throw new Error(`the demo data has no ${what} (is the database seeded? run \`pnpm db:setup\`)`);
-  return row;
-}
-
-function expectThat(cond: boolean, message: string): void {
-  if (!cond) throw new Error(message);
-}
+import { expectThat, firstRow as first, type ArgBuilder, type BuilderContext, type HarnessSpec, type StoryStep } from "@marketsage/core";
 
 /** Sent campaigns, largest first (optionally only A/B-tested ones or one channel). */
 async function sentCampaigns(ctx: BuilderContext, opts: { ab?: boolean; channel?: string; n?: number } = {}): Promise<Array<{ id: string; channel: string }>> {

@@ -56,3 +56,4 @@ export type { StdioTransportOptions } from "./transports/stdio-transport.ts";
 export { classifyLine, clarifyErrorResponse, scanTopLevelId, LineFramer, TopLevelIdScanner, JSONRPC } from "./transports/json-rpc-lines.ts";
 export type { LineVerdict, OversizedLine } from "./transports/json-rpc-lines.ts";
 export { DEFAULT_STATEMENT_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from "./runtime.ts";
+export { firstRow, expectThat } from "./harness-kit.ts";

@@ -1,18 +1,7 @@
 // customer-data in the harness (pnpm harness, pnpm start): arguments for every tool drawn from
 // the organization's demo data, the read tools whose answers do not depend on the clock, and this
 // server's part of the story. The catalog entry points here; nothing else knows these tools.
-import type { ArgBuilder, BuilderContext, HarnessSpec, StoryStep } from "@marketsage/core";
-
-/** The first row or a clear failure: an empty demo database is a reason to fail, not to skip. */
-function first<T>(rows: T[], what: string): T {
-  const row = rows[0];
-  if (!row) throw new Error(`the demo data has no ${what} (is the database seeded? run \`pnpm db:setup\`)`);
-  return row;
-}
-
-function expectThat(cond: boolean, message: string): void {
-  if (!cond) throw new Error(message);
-}
+import { expectThat, firstRow as first, type ArgBuilder, type BuilderContext, type HarnessSpec, type StoryStep } from "@marketsage/core";
 
 /** An active customer with an email, a first name and EMAIL consent given. */
 async function demoCustomer(ctx: BuilderContext): Promise<{ id: string; email: string; first_name: string }> {
