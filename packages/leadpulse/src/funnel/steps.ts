@@ -1,0 +1,82 @@
+// Funnel steps: what a caller may ask for (a touchpoint type, a URL path pattern, or both), the
+// 2–8 step list, the syntax paragraph a tool description carries, and the same match in
+// TypeScript that the SQL does with `url ~ urlPatternRegex(p)` (PostgreSQL and JavaScript agree
+// on that regex; @marketsage/domain's text-match tests check it).
+import { z } from "zod";
+import { TouchpointTypeEnum, urlPatternRegex, type TouchpointTypeName } from "@marketsage/domain";
+
+export const MIN_STEPS = 2;
+export const MAX_STEPS = 8;
+export const MAX_STEP_NAME = 80;
+/** As customer-data's `visited` rule. */
+export const MAX_URL_PATTERN = 300;
+
+/** A path (`/pricing`, `/blog/*`) or a full URL whose scheme and host are then ignored. */
+const UrlPattern = z
+  .string({ error: "must be a string (a URL path pattern such as /pricing or /blog/*)" })
+  .trim()
+  .min(1, { error: "empty (give a URL path pattern such as /pricing or /blog/*)" })
+  .max(MAX_URL_PATTERN, { error: `longer than ${MAX_URL_PATTERN} characters` })
+  .refine((p) => p.startsWith("/") || /^https?:\/\/[^/]+/i.test(p), {
+    error: "not a URL path pattern: start with / (e.g. /pricing, /products/*/reviews) or a full http(s) URL",
+  });
+
+export const FunnelStep = z
+  .strictObject({
+    name: z
+      .string({ error: "must be a string" })
+      .trim()
+      .min(1, { error: "empty (leave it out to use the type and URL as the name)" })
+      .max(MAX_STEP_NAME, { error: `longer than ${MAX_STEP_NAME} characters` })
+      .optional()
+      .describe("A label for the step in the answer; default: its type and URL pattern."),
+    type: TouchpointTypeEnum.optional().describe("Touchpoint type the step matches; any type when left out."),
+    url: UrlPattern.optional().describe("URL path pattern the step matches (`*` = any run within the path); any URL when left out."),
+  })
+  .refine((s) => s.type !== undefined || s.url !== undefined, {
+    error: (iss) => {
+      const name = (iss.input as { name?: unknown } | undefined)?.name;
+      const which = typeof name === "string" && name.trim() !== "" ? `step "${name.trim()}"` : "a step";
+      return `${which} has neither a type nor a url: give a touchpoint type (${TouchpointTypeEnum.options.join(", ")}), a URL path pattern, or both`;
+    },
+  });
+export type FunnelStepInput = z.infer<typeof FunnelStep>;
+
+export const FunnelSteps = z
+  .array(FunnelStep, { error: "must be a list of steps" })
+  .min(MIN_STEPS, { error: `a funnel needs at least ${MIN_STEPS} steps` })
+  .max(MAX_STEPS, { error: `a funnel has at most ${MAX_STEPS} steps` })
+  .describe(`The funnel's ${MIN_STEPS}–${MAX_STEPS} steps, in order.`);
+
+export const FUNNEL_SYNTAX =
+  `Steps (${MIN_STEPS}–${MAX_STEPS}, in order) each match a touchpoint by type (${TouchpointTypeEnum.options.join(", ")}), ` +
+  "by URL path pattern, or by both (then both must hold); a step needs at least one. URL patterns are paths: `*` matches " +
+  "any run of characters within the path (never the query), scheme, host, query and fragment are ignored, a trailing " +
+  "slash is optional: `/pricing`, `/blog/*`, `/products/*/reviews`. Strict order: a unit enters step 1 at its first " +
+  "matching touchpoint; step k+1 counts only at a matching touchpoint strictly after the one that reached step k (a step " +
+  "done before its predecessor, or at the same instant, does not count) and at most the conversion window after step 1 " +
+  "(exactly at the window's end counts). Each step takes its earliest qualifying touchpoint. A unit is a visitor (across " +
+  "all their sessions) or a single session.";
+
+/** The step's label in answers: its name, else its type and URL pattern. */
+export function stepLabel(step: FunnelStepInput): string {
+  return step.name ?? [step.type, step.url].filter((s) => s !== undefined).join(" ");
+}
+
+const compiled = new Map<string, RegExp>();
+function patternRegex(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (!re) {
+    re = new RegExp(urlPatternRegex(pattern));
+    compiled.set(pattern, re);
+  }
+  return re;
+}
+
+/** Does the touchpoint satisfy the step? The type must equal the step's (when given) and the URL
+ *  match its pattern (when given). */
+export function matchesStep(step: { type?: TouchpointTypeName | undefined; url?: string | undefined }, tp: { type: string; url: string }): boolean {
+  if (step.type !== undefined && tp.type !== step.type) return false;
+  if (step.url !== undefined && !patternRegex(step.url).test(tp.url)) return false;
+  return true;
+}
