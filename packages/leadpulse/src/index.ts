@@ -7,3 +7,5 @@ export { isBot, deviceOf } from "./collector/bots.ts";
 export { assignSessions, SESSION_GAP_MS } from "./collector/sessions.ts";
 export { INTENT_MODEL_VERSION, MODEL_DESCRIPTION, scoreIntent, engagementScore, nextAction } from "./intent/model.ts";
 export type { VisitorFeatures, ScoreResult, NextAction } from "./intent/model.ts";
+export { FunnelStep, FunnelSteps, FUNNEL_SYNTAX, matchesStep, stepLabel } from "./funnel/steps.ts";
+export type { FunnelStepInput } from "./funnel/steps.ts";
