@@ -1,13 +1,9 @@
 // Collector event validation (parseBatch), per-event problems, and the touchpoint mapping.
 // Every expectation is written from the brief's rules, not read back from the code.
 import { describe, expect, it } from "vitest";
-import {
-  checkTimestamp,
-  pageMetricsOf,
-  parseBatch,
-  touchpointOf,
-  type ValidEvent,
-} from "../src/collector/events.ts";
+import { checkTimestamp, parseBatch } from "../src/collector/batch.ts";
+import type { ValidEvent } from "../src/collector/events.ts";
+import { pageMetricsOf, touchpointOf } from "../src/collector/touchpoint.ts";
 
 const NOW = new Date("2025-03-01T12:00:00.000Z");
 const H = 3_600_000;
