@@ -52,8 +52,9 @@ interface CountRow {
   total: boolean;
   sent: number; delivered: number; failed: number; bounced: number; opened: number; clicked: number; replied: number; unsubscribed: number; engaged: number;
 }
-interface ConversionRow { campaign_id: string; variant_id: string | null; total: boolean; converted: number; conversions: number; converted_amount: string | null }
 interface MoneyRow { campaign_id: string; variant_id: string | null; total: boolean; currency: string; amount: string; converted: string | null; missing: number }
+/** A count row (is_money false: currency and amounts null) or a revenue row per currency. */
+interface ConversionRow extends MoneyRow { is_money: boolean; converted_contacts: number; conversions: number }
 
 /**
  * Counts, revenue and cost for each campaign in `ids` (key tallyKey(id)) and, with `variants`,
@@ -97,14 +98,14 @@ export async function campaignTallies(
     // A conversion counts for the campaign it names when the converting contact had a message of
     // that campaign sent at most the window before it (the latest such message decides the variant).
     // One pass gives the counts (rows with cur null) and the money per currency.
-    opts.conversions === false ? Promise.resolve([]) : db.$queryRaw<Array<ConversionRow & MoneyRow & { is_money: boolean }>>`
+    opts.conversions === false ? Promise.resolve([]) : db.$queryRaw<ConversionRow[]>`
       with attributed as (${attributedConversions(org.id, ids, window)}),
            g as (select campaign_id, coalesce(variant_id, ${NO_VARIANT}::uuid) variant_key, contact_id, trim(currency) cur,
                         (occurred_at at time zone 'UTC')::date d, value from attributed),
            days as (select cur, d, marketsage_fx(1, cur, ${rc}, d::timestamptz) rate from (select distinct cur, d from g) u)
       select campaign_id::text, ${variantCol} as variant_id, ${totalFlag} as total, grouping(cur) = 0 as is_money, cur as currency,
-             count(distinct contact_id)::int converted, count(*)::int conversions,
-             sum(value)::text amount, sum(value * rate)::text converted_amount, count(*) filter (where rate is null)::int missing
+             count(distinct contact_id)::int converted_contacts, count(*)::int conversions,
+             sum(value)::text amount, sum(value * rate)::text converted, count(*) filter (where rate is null)::int missing
         from g join days using (cur, d) group by ${conversionSets}`,
     opts.cost === false ? Promise.resolve([]) : db.$queryRaw<MoneyRow[]>`
       with g as (
@@ -130,11 +131,9 @@ export async function campaignTallies(
     c.opened = r.opened; c.clicked = r.clicked; c.replied = r.replied; c.unsubscribed = r.unsubscribed; c.engaged = r.engaged;
   }
   for (const r of messages) at(r.campaign_id, r.variant_id, r.total).counts.messages = r.messages;
-  const conversions = conversionRows.filter((r) => !r.is_money);
-  const revenue = conversionRows.filter((r) => r.is_money).map((r) => ({ ...r, converted: r.converted_amount }));
-  for (const r of conversions) {
+  for (const r of conversionRows.filter((x) => !x.is_money)) {
     const c = at(r.campaign_id, r.variant_id, r.total).counts;
-    c.converted = r.converted;
+    c.converted = r.converted_contacts;
     c.conversions = r.conversions;
   }
   const addMoney = (rows: MoneyRow[], pick: (t: Tally) => MoneyTotals) => {
@@ -146,7 +145,7 @@ export async function campaignTallies(
       m.total += converted ?? 0;
     }
   };
-  addMoney(revenue, (t) => t.revenue);
+  addMoney(conversionRows.filter((x) => x.is_money), (t) => t.revenue);
   addMoney(cost, (t) => t.cost);
   for (const t of out.values()) for (const m of [t.revenue, t.cost]) m.currencies.sort((a, b) => (b.converted ?? 0) - (a.converted ?? 0) || a.currency.localeCompare(b.currency));
   return out;
