@@ -4,11 +4,9 @@ import { formatMoney, type Money } from "@marketsage/domain";
 import { COUNT_KEYS, RATE_KEYS } from "./metrics/definitions.ts";
 import type { Figures } from "./metrics/figures.ts";
 
-/** 2026-11-20T12:00:00.000Z → 2026-11-20T12:00Z */
-export const at = (iso: string | null): string => (iso === null ? "never" : `${iso.slice(0, 16)}Z`);
+import { pct } from "@marketsage/core";
 
-/** A rate (0–1) as a percentage with two decimals; "n/a" for null. */
-export const pct = (x: number | null | undefined): string => (x === null || x === undefined ? "n/a" : `${(x * 100).toFixed(2)}%`);
+export { at, pct, lines, pageNote } from "@marketsage/core";
 
 export const signed = (x: number, digits = 2): string => `${x >= 0 ? "+" : ""}${x.toFixed(digits)}`;
 
@@ -35,12 +33,3 @@ export function figureLines(f: Figures, indent = ""): string[] {
     f.not_applicable.length ? `${indent}Not applicable on this channel: ${f.not_applicable.join(", ")}` : "",
   ];
 }
-
-/** Lines without the empty ones. */
-export const lines = (...ls: Array<string | string[] | false | null | undefined>): string =>
-  ls
-    .flat()
-    .filter((l): l is string => typeof l === "string" && l.length > 0)
-    .join("\n");
-
-export const pageNote = (cursor: string | null, arg = "cursor"): string => (cursor ? `More: pass ${arg} ${cursor}` : "");

@@ -57,3 +57,4 @@ export { classifyLine, clarifyErrorResponse, scanTopLevelId, LineFramer, TopLeve
 export type { LineVerdict, OversizedLine } from "./transports/json-rpc-lines.ts";
 export { DEFAULT_STATEMENT_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from "./runtime.ts";
 export { firstRow, expectThat } from "./harness-kit.ts";
+export { at, pct, pageNote, lines } from "./render-kit.ts";

@@ -4,8 +4,9 @@
 import type { z } from "zod";
 import type { ConsentState, CustomerSummary, PredictionOut } from "./schemas.ts";
 
-/** 2026-11-20T12:00:00.000Z → 2026-11-20T12:00Z */
-export const at = (iso: string | null): string => (iso === null ? "never" : `${iso.slice(0, 16)}Z`);
+import { at } from "@marketsage/core";
+
+export { at, lines, pageNote } from "@marketsage/core";
 
 export const signed = (n: number): string => (n >= 0 ? `+${n}` : String(n));
 
@@ -46,11 +47,3 @@ export function predictionLines(p: PredictionOut): string[] {
   ];
 }
 
-export const pageNote = (cursor: string | null, arg = "cursor"): string => (cursor ? `More: pass ${arg} ${cursor}` : "");
-
-/** Lines without the empty ones. */
-export const lines = (...ls: Array<string | string[] | false | null | undefined>): string =>
-  ls
-    .flat()
-    .filter((l): l is string => typeof l === "string" && l.length > 0)
-    .join("\n");

@@ -24,5 +24,5 @@ export {
   AlertSeverity,
 } from "./generated/prisma/enums.ts";
 export { hashApiKey, apiKeyPrefix } from "./api-key.ts";
-export { DEMO_ORGS, DEMO_ROLES, demoApiKey } from "./seed/demo-accounts.ts";
+export { DEMO_ORGS, DEMO_ROLES, DEMO_SITE_ORIGINS, demoApiKey, demoSiteKey } from "./seed/demo-accounts.ts";
 export type { DemoOrg } from "./seed/demo-accounts.ts";

@@ -1,7 +1,7 @@
 // organizations, users (one per role) and api_keys (one per user, the documented demo keys).
 import { apiKeyPrefix, hashApiKey } from "../api-key.ts";
 import { CopyWriter, NULL, esc, type Loader } from "./copy.ts";
-import { DEMO_ORGS, DEMO_ROLES, demoApiKey, demoApiKeyId, demoUserId, type DemoOrg } from "./demo-accounts.ts";
+import { DEMO_ORGS, DEMO_ROLES, DEMO_SITE_ORIGINS, demoApiKey, demoApiKeyId, demoSiteKey, demoSiteKeyId, demoUserId, type DemoOrg } from "./demo-accounts.ts";
 import { STAFF } from "./names.ts";
 import { DAY, ts, type Timeline } from "./time.ts";
 
@@ -37,4 +37,10 @@ export async function loadAccounts(loader: Loader, tl: Timeline): Promise<void> 
     });
   });
   loader.record(await keys.end());
+
+  const sites = await CopyWriter.open(loader.client(0), "site_keys", ["id", "organization_id", "public_key", "name", "allowed_origins", "created_at", "revoked_at"]);
+  DEMO_ORGS.forEach((o, oi) => {
+    sites.row([demoSiteKeyId(oi), o.id, demoSiteKey(o), "Demo website (this machine)", `{${DEMO_SITE_ORIGINS.map((x) => `"${x}"`).join(",")}}`, userCreated, NULL].join("\t"));
+  });
+  loader.record(await sites.end());
 }

@@ -48,3 +48,14 @@ export function demoUserId(orgIndex: number, roleIndex: number): string {
 export function demoApiKeyId(orgIndex: number, roleIndex: number): string {
   return `0c9f4d7e-1c1b-4f0e-9a51-6b1d3c2e${String(orgIndex * 10 + roleIndex + 1).padStart(4, "0")}`;
 }
+
+/** The demo organization's public site key for the website collector (POST /collect), e.g.
+ *  ms_site_demo_naija_retail. Public by design: it can only add visitor events, from the allowed origins. */
+export function demoSiteKey(org: DemoOrg): string {
+  return `ms_site_demo_${org.slug.replace(/-/g, "_")}`;
+}
+export function demoSiteKeyId(orgIndex: number): string {
+  return `0d9f4d7e-1c1b-4f0e-9a51-6b1d3c2e${String(orgIndex + 1).padStart(4, "0")}`;
+}
+/** Pages served from this machine may use the demo site keys (any port). */
+export const DEMO_SITE_ORIGINS: readonly string[] = ["http://localhost:*", "http://127.0.0.1:*"];

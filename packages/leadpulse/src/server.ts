@@ -1,0 +1,22 @@
+import type { ServerModule } from "@marketsage/core";
+
+/** The tools by method name: the typed client derives its methods and types from this object. */
+export const leadpulseTools = {} as const;
+
+export const leadpulseServer: ServerModule = {
+  name: "leadpulse",
+  version: "0.1.0",
+  instructions:
+    "Website visitor intelligence for one MarketSage organization (the one your API key belongs to): visitors, sessions and " +
+    "journeys from the website collector, funnels you define, page and traffic-source analytics, real-time visitors and " +
+    "an explained intent score with the next action. Bots are excluded from every count. Times are UTC; money is in the " +
+    "organization's reporting currency.",
+  tools: Object.values(leadpulseTools),
+};
+
+/** What the catalog loads (@marketsage/catalog): the module, the client's methods, a health probe. */
+export const leadpulsePackage = {
+  module: leadpulseServer,
+  tools: leadpulseTools,
+  healthCheck: { tool: "get_real_time_visitors", args: {} },
+};
