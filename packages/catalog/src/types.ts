@@ -22,7 +22,7 @@ export interface EntrySpec<T extends Record<string, AnyTool> = Record<string, An
   /** `pnpm bench` parts. */
   bench?(): Promise<BenchSpec>;
   /** Routes the server adds to the HTTP host (the collector, webhooks), served while it is enabled. */
-  routes?(): Promise<readonly HttpRoute[]>;
+  routes?(env: Readonly<Record<string, string | undefined>>): Promise<readonly HttpRoute[]>;
 }
 
 export interface CatalogEntry<T extends Record<string, AnyTool> = Record<string, AnyTool>> extends EntrySpec<T> {

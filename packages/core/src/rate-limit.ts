@@ -83,7 +83,8 @@ class Exhausted {
 
 const MAX_BUCKETS = 10_000;
 
-export function createRateLimiter(pool: pg.Pool, policy: RateLimitPolicy, log: Logger): RateLimiter {
+/** Points of keys from the shared store (rate_limits), reserved in blocks per process. */
+function blockStore(pool: pg.Pool) {
   const buckets = new Map<string, Bucket>();
 
   /** Forget keys whose window is over (an HTTP host sees many principals). */
@@ -149,6 +150,34 @@ export function createRateLimiter(pool: pg.Pool, policy: RateLimitPolicy, log: L
       await b.reserving;
     }
   }
+
+  return { take };
+}
+
+/** Per-key limits for anything that is not a tool call (e.g. the website collector per site key):
+ *  the same shared store and block reservation as the tools' limits. */
+export interface KeyedLimiter {
+  /** One point of `key` (at most `limit` per `windowMs`): null when granted, else seconds to wait. */
+  consume(key: string, limit: number, windowMs?: number): Promise<number | null>;
+}
+
+export function createKeyedLimiter(pool: pg.Pool): KeyedLimiter {
+  const store = blockStore(pool);
+  return {
+    async consume(key, limit, windowMs = 60_000) {
+      try {
+        await store.take(key, limit, windowMs, maxBlock(limit));
+        return null;
+      } catch (e) {
+        if (e instanceof Exhausted) return Math.max(1, Math.ceil(e.msBeforeNext / 1000));
+        throw e;
+      }
+    },
+  };
+}
+
+export function createRateLimiter(pool: pg.Pool, policy: RateLimitPolicy, log: Logger): RateLimiter {
+  const { take } = blockStore(pool);
 
   async function check(key: string, limit: number, windowMs: number, largest: number, what: string, failClosed: boolean): Promise<void> {
     try {

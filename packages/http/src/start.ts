@@ -18,7 +18,7 @@ export async function startHttpHost(env: Record<string, string | undefined>, opt
   const entries = await loadCatalog(catalog);
   const booted = await bootstrap({ name: "http", env, catalog: catalogView(catalog), servers: entries.map((e) => e.pkg.module), disabledIsFatal: false });
   const routes: HttpRoute[] = [...(opts.extraRoutes ?? [])];
-  for (const e of entries) if (e.routes && !booted.disabled.has(e.name)) routes.push(...(await e.routes()));
+  for (const e of entries) if (e.routes && !booted.disabled.has(e.name)) routes.push(...(await e.routes(env)));
   const host = createHttpHost({ booted, routes, allowedOrigins: hostConfig.allowedOrigins, allowedHosts: hostConfig.allowedHosts, maxBodyBytes: hostConfig.maxBodyBytes, trustProxy: hostConfig.trustProxy });
   try {
     const { port, url } = await host.listen(hostConfig.port, hostConfig.host);

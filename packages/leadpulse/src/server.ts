@@ -1,7 +1,10 @@
 import type { ServerModule } from "@marketsage/core";
+import { trackEvents } from "./tools/track-events.ts";
 
 /** The tools by method name: the typed client derives its methods and types from this object. */
-export const leadpulseTools = {} as const;
+export const leadpulseTools = {
+  trackEvents,
+} as const;
 
 export const leadpulseServer: ServerModule = {
   name: "leadpulse",

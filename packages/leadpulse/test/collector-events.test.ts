@@ -88,7 +88,15 @@ describe("parseBatch: whole-request problems", () => {
   });
 
   it("an empty batch is fine", () => {
-    expect(ok(batch([]))).toEqual({ ok: true, events: [], rejected: [] });
+    expect(ok(batch([]))).toEqual({ ok: true, events: [], rejected: [], context: {} });
+  });
+
+  it("a context with the browser's time zone is kept; anything else in it is refused", () => {
+    const parse = (context: unknown) => parseBatch(JSON.stringify({ events: [], context }), { now: NOW });
+    expect(parse({ tz: "Africa/Lagos" })).toMatchObject({ ok: true, context: { tz: "Africa/Lagos" } });
+    expect(parse({ tz: "America/Argentina/Buenos_Aires" })).toMatchObject({ ok: true });
+    expect(parse({ tz: "Lagos; drop table" })).toMatchObject({ ok: false, status: 400, error: expect.stringContaining("context.tz: not an IANA time zone") });
+    expect(parse({ tz: "Africa/Lagos", ip: "1.2.3.4" })).toMatchObject({ ok: false, status: 400, error: expect.stringContaining("context.ip: unknown field") });
   });
 });
 

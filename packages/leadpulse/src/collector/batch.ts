@@ -98,8 +98,25 @@ export interface Rejection {
   errors: string[];
 }
 
+/** What the snippet knows about the browser, once per request. */
+export interface BatchContext {
+  /** The browser's IANA time zone (the country hint when no trusted proxy says the country). */
+  tz?: string;
+}
+
+export const BatchContextSchema = z.strictObject(
+  {
+    tz: z
+      .string({ error: "must be a string (an IANA time zone such as Africa/Lagos)" })
+      .regex(/^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+){0,2}$/, { error: "not an IANA time zone (e.g. Africa/Lagos)" })
+      .max(64, { error: "longer than 64 characters" })
+      .optional(),
+  },
+  { error: 'must be an object { "tz"?: "Africa/Lagos" }' },
+);
+
 export type BatchResult =
-  | { ok: true; events: ValidEvent[]; rejected: Rejection[] }
+  | { ok: true; events: ValidEvent[]; rejected: Rejection[]; context: BatchContext }
   | { ok: false; status: 400 | 413; error: string };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -133,9 +150,13 @@ export function parseBatch(body: string | Buffer, opts: BatchOptions): BatchResu
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     return { ok: false, status: 400, error: 'body must be a JSON object { "events": [...] }' };
   }
-  const extra = Object.keys(json).filter((k) => k !== "events");
+  const extra = Object.keys(json).filter((k) => k !== "events" && k !== "context");
   if (extra.length > 0) {
-    return { ok: false, status: 400, error: `unknown field(s) ${extra.map((k) => `"${k}"`).join(", ")}; the body is { "events": [...] }` };
+    return { ok: false, status: 400, error: `unknown field(s) ${extra.map((k) => `"${k}"`).join(", ")}; the body is { "events": [...], "context"?: {...} }` };
+  }
+  const ctx = BatchContextSchema.safeParse((json as { context?: unknown }).context ?? {});
+  if (!ctx.success) {
+    return { ok: false, status: 400, error: issueMessages("context", (json as { context?: unknown }).context, ctx.error.issues).join("; ") };
   }
   const events = (json as { events?: unknown }).events;
   if (!Array.isArray(events)) {
@@ -162,5 +183,5 @@ export function parseBatch(body: string | Buffer, opts: BatchOptions): BatchResu
       rejected.push(id === undefined ? { index, errors } : { index, id, errors });
     }
   });
-  return { ok: true, events: valid, rejected };
+  return { ok: true, events: valid, rejected, context: ctx.data };
 }

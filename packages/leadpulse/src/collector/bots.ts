@@ -31,3 +31,32 @@ export function deviceOf(userAgent: string | undefined): DeviceType {
   if (/android/i.test(ua)) return "TABLET";
   return "DESKTOP";
 }
+
+/** Operating system and browser names from the user agent (the families the reports group by);
+ *  null when unknown. Order matters: Opera Mini and Samsung Internet also say "Chrome"/"Safari". */
+export function agentOf(userAgent: string | undefined): { os: string | null; browser: string | null } {
+  const ua = userAgent ?? "";
+  const os =
+    /windows phone/i.test(ua) ? "Windows Phone"
+    : /kaios/i.test(ua) ? "KaiOS"
+    : /android/i.test(ua) ? "Android"
+    : /ipad/i.test(ua) ? "iPadOS"
+    : /iphone|ipod/i.test(ua) ? "iOS"
+    : /windows/i.test(ua) ? "Windows"
+    : /mac os x|macintosh/i.test(ua) ? "macOS"
+    : /cros/i.test(ua) ? "ChromeOS"
+    : /linux/i.test(ua) ? "Linux"
+    : null;
+  const browser =
+    /opera mini|opios/i.test(ua) ? "Opera Mini"
+    : /\bopr\/|opera/i.test(ua) ? "Opera"
+    : /samsungbrowser/i.test(ua) ? "Samsung Internet"
+    : /ucbrowser/i.test(ua) ? "UC Browser"
+    : /phx\//i.test(ua) ? "Phoenix"
+    : /edg(?:e|a|ios)?\//i.test(ua) ? "Edge"
+    : /firefox|fxios/i.test(ua) ? "Firefox"
+    : /chrome|crios|chromium/i.test(ua) ? "Chrome"
+    : /safari/i.test(ua) ? "Safari"
+    : null;
+  return { os, browser };
+}
