@@ -105,5 +105,7 @@ export interface HttpRoute {
   /** Requests per minute per client address, shared by every replica (429 above it); 0 = none. */
   rateLimitPerMinute?: number;
   handle(req: HttpRequest, ctx: RouteContext): Promise<HttpResponse>;
+  /** Lines for the operator when the host starts (e.g. how to include the website snippet). */
+  banner?(baseUrl: string, ctx: RouteContext): Promise<string[]>;
 }
 

@@ -14,6 +14,7 @@ try {
   process.exit(code);
 }
 process.stderr.write(`MarketSage MCP host on ${started.url} (MCP at ${started.url}/mcp/<server>)\n`);
+for (const line of started.banner) process.stderr.write(`${line}\n`);
 let closing = false;
 const shutdown = async (why: string) => {
   if (closing) return;

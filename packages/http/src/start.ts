@@ -9,6 +9,8 @@ export interface StartedHost {
   host: HttpHost;
   url: string;
   port: number;
+  /** What the routes tell the operator at start (e.g. the website snippet's tag). */
+  banner: string[];
   close(): Promise<void>;
 }
 
@@ -24,10 +26,20 @@ export async function startHttpHost(env: Record<string, string | undefined>, opt
     const { port, url } = await host.listen(hostConfig.port, hostConfig.host);
     for (const [name, why] of booted.disabled) booted.log.warn({ server: name, why }, "server disabled: not served");
     booted.log.info({ url, servers: booted.servers.map((s) => s.name), routes: routes.map((r) => `${r.method} ${r.path}`) }, "http host listening");
+    const banner: string[] = [];
+    for (const r of routes) {
+      if (!r.banner) continue;
+      try {
+        banner.push(...(await r.banner(url, { runtime: booted.runtime, log: booted.log })));
+      } catch (e) {
+        booted.log.warn({ err: e, route: r.path }, "route banner failed");
+      }
+    }
     return {
       host,
       url,
       port,
+      banner,
       async close() {
         await host.close();
         await booted.close();

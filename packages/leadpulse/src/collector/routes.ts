@@ -13,7 +13,7 @@ import type pg from "pg";
 import { parseBatch } from "./batch.ts";
 import { MAX_BYTES } from "./events.ts";
 import { countryOfHeaders, countryOfTimeZone } from "./geo.ts";
-import { snippetSource } from "./snippet.ts";
+import { snippetSource, snippetTag } from "./snippet.ts";
 import { ingestEvents, type SqlRunner } from "../ingest/ingest.ts";
 
 export interface CollectorSettings {
@@ -199,6 +199,18 @@ export function collectorRoutes(env: Readonly<Record<string, string | undefined>
           headers: { "content-type": "application/javascript; charset=utf-8", "cache-control": "public, max-age=3600", etag, "x-content-type-options": "nosniff" },
           body: snippet,
         };
+      },
+      async banner(baseUrl, ctx) {
+        // The demo organizations' keys, when this database has them (a production database has none).
+        const { rows } = await poolFor(ctx).query<{ public_key: string; name: string }>(
+          `select k.public_key, o.name from site_keys k join organizations o on o.id = k.organization_id
+            where k.public_key like 'ms_site\\_demo\\_%' and k.revoked_at is null order by o.name`,
+        );
+        if (!rows.length) return [];
+        return [
+          "Website collector: put this tag on a page served from localhost or 127.0.0.1 (any port) to send its visits to the demo organization:",
+          ...rows.map((r) => `  ${r.name}: ${snippetTag(baseUrl, r.public_key)}`),
+        ];
       },
     },
   ];

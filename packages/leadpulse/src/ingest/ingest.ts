@@ -276,10 +276,16 @@ export async function ingestEvents(sql: SqlRunner, org: IngestOrg, client: Clien
          select distinct on (l.n) l.n, t.id, l.dur, l.scroll
            from l join visitors v on v.organization_id = $1::uuid and v.fingerprint = l.fp
            join lateral (
-             select t.id from touchpoints t
-              where t.organization_id = $1::uuid and t.visitor_id = v.id and t.type = 'PAGEVIEW'
-                and ((l.pv is not null and t.client_event_id = l.pv) or (t.url = l.url and t.occurred_at <= l.at))
-              order by (l.pv is not null and t.client_event_id = l.pv) desc, t.occurred_at desc limit 1
+             -- Two probes, each on its own index: the named page view (client event id), else the
+             -- visitor's latest view of the URL at or before the leave.
+             select x.id from (
+               (select t.id, 0 as pri from touchpoints t
+                 where l.pv is not null and t.organization_id = $1::uuid and t.client_event_id = l.pv and t.visitor_id = v.id and t.type = 'PAGEVIEW')
+               union all
+               (select t.id, 1 from touchpoints t
+                 where t.visitor_id = v.id and t.occurred_at <= l.at and t.organization_id = $1::uuid and t.type = 'PAGEVIEW' and t.url = l.url
+                 order by t.occurred_at desc limit 1)
+             ) x order by x.pri limit 1
            ) t on true
        ), agg as (
          select id, max(dur) as dur, max(scroll) as scroll, count(*) as n from target group by id
