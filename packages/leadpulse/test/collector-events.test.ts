@@ -140,8 +140,16 @@ describe("parseBatch: each event on its own", () => {
   it("names missing required fields", () => {
     const r = ok(batch([{ type: "pageview" }]));
     expect(r.rejected[0]!.errors).toEqual(
-      expect.arrayContaining(["events[0].id: required", "events[0].ts: required", "events[0].visitor_id: required", "events[0].url: required"]),
+      expect.arrayContaining(["events[0].id: required", "events[0].visitor_id: required", "events[0].url: required"]),
     );
+    expect(r.rejected[0]!.errors.some((m) => m.includes(".ts"))).toBe(false);
+  });
+
+  it("an event without ts happened when the batch was received", () => {
+    const { ts: _, ...noTs } = pv({});
+    const r = ok(batch([noTs]));
+    expect(r.rejected).toEqual([]);
+    expect(r.events[0]!.ts).toEqual(NOW);
   });
 
   it("ids: 8 and 64 characters pass, 7 and 65 and other characters fail", () => {

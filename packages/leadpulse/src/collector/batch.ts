@@ -83,7 +83,7 @@ export function checkEvent(raw: unknown, now: Date, prefix = "event"): EventChec
     if (message !== null) errors.push(`${prefix}.ts: ${message}`);
   }
   if (errors.length > 0 || !parsed.success) return { ok: false, errors };
-  return { ok: true, event: parsed.data };
+  return { ok: true, event: { ...parsed.data, ts: parsed.data.ts ?? now } };
 }
 
 export interface BatchOptions {

@@ -82,7 +82,8 @@ export const timestamp = z.union(
 
 const common = {
   id: clientId(),
-  ts: timestamp,
+  /** When it happened; absent: when the collector received it (checkEvent fills it in). */
+  ts: timestamp.optional(),
   visitor_id: clientId(),
   session_hint: clientId().optional(),
 };
@@ -197,7 +198,8 @@ export const CollectorEvent = z.discriminatedUnion(
   { error: `type must be one of ${EVENT_TYPES.join(", ")}` },
 );
 
-export type ValidEvent = z.output<typeof CollectorEvent>;
+/** A checked event: its time is always known (the receipt time when it was not sent). */
+export type ValidEvent = z.output<typeof CollectorEvent> & { ts: Date };
 export type EventType = ValidEvent["type"];
 
 /** The common fields alone: checked when the type is unknown, so those problems are listed too. */

@@ -18,7 +18,7 @@ export const trackEvents = defineTool({
   description:
     `Store up to ${MAX_EVENTS} website events (the collector's format and validation; idempotent by each event's id: a retry stores ` +
     `nothing twice). Event types: ${EVENT_TYPES.join(", ")}; common fields id (8–64 of A-Za-z0-9_-), ts (ISO 8601 with zone or ` +
-    "epoch ms, within the last 7 days), visitor_id (your stable id for the browser). Valid events are stored even when others " +
+    "epoch ms, within the last 7 days; default now), visitor_id (your stable id for the browser). Valid events are stored even when others " +
     "are rejected (each rejection lists its problems). identify (email or phone) links the visitor to a customer.",
   scopes: ["leadpulse:write"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
