@@ -325,9 +325,16 @@ const SOURCE = String.raw`(function (w, d) {
 })(window, document);
 `;
 
+/** Served without indentation and whole-line comments (safe: the source has no multi-line string,
+ *  and line breaks stay where they were, so automatic semicolons do not move). */
+const SERVED = SOURCE.split("\n")
+  .map((line) => line.trim())
+  .filter((line) => line !== "" && !line.startsWith("//"))
+  .join("\n");
+
 /** The JavaScript served at GET /collect.js (content-type text/javascript). */
 export function snippetSource(): string {
-  return SOURCE;
+  return SERVED;
 }
 
 /** The tag a website includes (README, `pnpm serve`'s banner). */
