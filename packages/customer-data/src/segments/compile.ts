@@ -61,6 +61,22 @@ function atLeast(ctx: CompileContext, n: number, table: Prisma.Sql, alias: Prism
   return Prisma.sql`c.id in (select ${alias}.contact_id ${from} group by ${alias}.contact_id having count(*) >= ${n})`;
 }
 
+/**
+ * `visited` over a set of contacts, by URL route (migration visited_routes): the pattern is matched
+ * against the organization's distinct routes of identified page views (a skip scan, once), then
+ * only those routes' page views are read, index-only. For a pattern without a literal ? or #,
+ * `url ~ regex` and `marketsage_url_route(url) ~ regex` agree (the regex ignores scheme, host,
+ * query and fragment, and `*` never crosses ? or #), so this counts exactly what the plain scan does.
+ */
+function visitedByRoute(ctx: CompileContext, cond: Extract<Condition, { behavior: "visited" }>): Prisma.Sql {
+  const routes = Prisma.sql`array(select r from marketsage_contact_routes(${ctx.orgId}::uuid) r where r ~ ${urlPatternRegex(cond.url_pattern)})`;
+  const where = Prisma.sql`t.organization_id = ${ctx.orgId}::uuid and t.type = 'PAGEVIEW' and t.contact_id is not null
+    and marketsage_url_route(t.url) = any(${routes})
+    ${cond.within_days ? Prisma.sql`and t.occurred_at >= ${since(ctx, cond.within_days)}` : Prisma.empty} and t.occurred_at <= ${ctx.now}`;
+  if (cond.min_count <= 1) return Prisma.sql`c.id in (select t.contact_id from touchpoints t where ${where})`;
+  return Prisma.sql`c.id in (select t.contact_id from touchpoints t where ${where} group by t.contact_id having count(*) >= ${cond.min_count})`;
+}
+
 /** contact_facts' latest-event column for a channel and event type, e.g. email_opened_at. */
 export const latestColumn = (channel: (typeof CHANNELS)[number], event: (typeof MESSAGE_EVENTS)[number]) =>
   Prisma.raw(`c.${channel.toLowerCase()}_${event.toLowerCase()}_at`);
@@ -105,6 +121,7 @@ function condition(cond: Condition, ctx: CompileContext): Prisma.Sql {
         return atLeast(ctx, cond.min_count, Prisma.sql`message_events`, Prisma.sql`e`, where);
       }
       case "visited":
+        if (ctx.plan !== "one" && !/[?#]/.test(cond.url_pattern)) return visitedByRoute(ctx, cond);
         return atLeast(
           ctx,
           cond.min_count,
