@@ -701,5 +701,35 @@ if (!HAVE_CHROMIUM && IN_CI) {
         expect(text).toMatch(/newsletter/);
       });
     });
+
+    it("lets the page read a 429's Retry-After (exposed to CORS), which the snippet honours", async () => {
+      // A second host on the same database with a per-key limit of 1 a minute: the key is soon refused.
+      const strict = await startHttpHost(
+        { DATABASE_URL: tdb.url, MCP_HTTP_PORT: "0", LOG_LEVEL: "silent", LEADPULSE_COLLECT_PER_KEY_PER_MINUTE: "1" },
+        { catalog: leadpulseCatalog() },
+      );
+      const pages = await servePages(strict.url);
+      const ctx = await newContext(browser);
+      try {
+        const page = await ctx.newPage();
+        await page.goto(`${pages.url}/pricing`);
+        const seen = await page.evaluate(async (url) => {
+          const out: Array<[number, string | null]> = [];
+          for (let i = 0; i < 3; i++) {
+            const r = await fetch(url, { method: "POST", body: JSON.stringify({ events: [] }), headers: { "content-type": "text/plain" } });
+            out.push([r.status, r.headers.get("retry-after")]);
+            if (r.status === 429) break;
+          }
+          return out;
+        }, `${strict.url}/collect?key=${SITE_KEY}`);
+        const refused = seen.find(([status]) => status === 429);
+        expect(refused, JSON.stringify(seen)).toBeDefined();
+        expect(Number(refused![1]), "the browser cannot read Retry-After unless the response says Access-Control-Expose-Headers: Retry-After").toBeGreaterThan(0);
+      } finally {
+        await ctx.close();
+        await pages.close();
+        await strict.close();
+      }
+    });
   });
 }
