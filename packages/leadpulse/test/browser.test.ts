@@ -21,7 +21,7 @@ import { DEMO_ORGS, demoApiKey } from "@marketsage/db";
 import { startHttpHost, type StartedHost } from "@marketsage/http";
 import { parseBatch } from "../src/collector/batch.ts";
 import { collectorRoutes } from "../src/collector/routes.ts";
-import { snippetSource } from "../src/collector/snippet.ts";
+import { snippetSource, snippetTag } from "../src/collector/snippet.ts";
 import { leadpulsePackage } from "../src/server.ts";
 import { getRealTimeVisitors } from "../src/tools/get-real-time-visitors.ts";
 import { getVisitor } from "../src/tools/get-visitor.ts";
@@ -314,6 +314,11 @@ describe("the snippet's source", () => {
     const modern = "var a = window.x?.y;";
     expect((await transform(modern, { loader: "js", target: "es2017" })).code).not.toBe((await transform(modern, { loader: "js", target: "esnext" })).code);
     expect(src).not.toMatch(/console\./);
+  });
+
+  it("is included by a tag naming the host and the site key (attribute values escaped)", () => {
+    expect(snippetTag("http://127.0.0.1:4000/", SITE_KEY)).toBe(`<script async src="http://127.0.0.1:4000/collect.js" data-site-key="${SITE_KEY}"></script>`);
+    expect(snippetTag("https://t.example", 'k"><x')).toBe('<script async src="https://t.example/collect.js" data-site-key="k&quot;>&lt;x"></script>');
   });
 });
 

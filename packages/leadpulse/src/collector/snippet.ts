@@ -339,5 +339,6 @@ export function snippetSource(): string {
 
 /** The tag a website includes (README, `pnpm serve`'s banner). */
 export function snippetTag(hostUrl: string, siteKey: string): string {
-  return `<script async src="${hostUrl.replace(/\/+$/, "")}/collect.js" data-site-key="${siteKey}"></script>`;
+  const attr = (v: string) => v.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+  return `<script async src="${attr(hostUrl.replace(/\/+$/, ""))}/collect.js" data-site-key="${attr(siteKey)}"></script>`;
 }
