@@ -2,18 +2,21 @@
 // role, reachable channels now) and this organization's engagement per channel for contacts in a
 // country on a device. Shared by get_visitor and identify_high_intent_visitors, with the output
 // schemas both use.
+import { Prisma } from "@marketsage/db";
 import type { DbHandle, OrgInfo, PiiPolicy } from "@marketsage/core";
 import { CHANNELS, isReachable, roundRate, type ChannelName, type ConsentActionName, type ContactStatusName } from "@marketsage/domain";
 import { z } from "zod";
 import type { ChannelEngagement, NextAction, Reachable, ScoreResult } from "../intent/model.ts";
 
-/** Engagement rates are measured over the messages delivered in this many days before now. */
+/** Engagement rates are measured over the messages delivered in this many days before now… */
 export const ENGAGEMENT_WINDOW_DAYS = 90;
+/** …to the contacts of the audience's most recently seen identified visitors, at most this many. */
+export const AUDIENCE_SAMPLE = 2_000;
 
 export const ENGAGEMENT_DEFINITION =
-  `Channel engagement: this organization's messages delivered (a DELIVERED event) in the ${ENGAGEMENT_WINDOW_DAYS} days before now ` +
-  "to contacts in the visitor's country who have a (non-bot) visitor on the visitor's device; rate = those messages with an " +
-  "OPENED, CLICKED or REPLIED event by now / those messages, per channel.";
+  `Channel engagement for a visitor's audience (contacts in their country with a visitor on their device; the ${AUDIENCE_SAMPLE} ` +
+  `such visitors seen most recently): messages delivered to those contacts in the last ${ENGAGEMENT_WINDOW_DAYS} days, and the ` +
+  "share of them with an OPENED, CLICKED or REPLIED event, per channel.";
 
 export const SignalOut = z.object({ signal: z.string(), value: z.number(), points: z.number(), why: z.string() });
 export const ScoreOut = z.object({
@@ -107,31 +110,37 @@ export interface Audience {
 }
 export const audienceKey = (a: Audience) => `${a.country}|${a.device}`;
 
-/** Per (country, device): delivered and engaged messages per channel (ENGAGEMENT_DEFINITION). */
+/**
+ * Per audience (country, device), per channel: messages delivered (a DELIVERED event in the
+ * ENGAGEMENT_WINDOW_DAYS before now) to the audience's contacts, and how many of them have an
+ * OPENED, CLICKED or REPLIED event by now. The audience's contacts: those in the country linked to
+ * one of the AUDIENCE_SAMPLE non-bot visitors on the device seen most recently (a fixed-size
+ * sample keeps the cost flat: every identified visitor of a big market is ~200k at bench scale).
+ */
 export async function channelEngagement(db: DbHandle, org: Pick<OrgInfo, "id">, audiences: readonly Audience[], now: Date): Promise<Map<string, ChannelEngagement[]>> {
-  const uniq = [...new Map(audiences.map((a) => [audienceKey(a), a])).values()];
+  const uniq = [...new Map(audiences.filter((a) => a.country !== "").map((a) => [audienceKey(a), a])).values()];
   const out = new Map<string, ChannelEngagement[]>(uniq.map((a) => [audienceKey(a), []]));
   if (uniq.length === 0) return out;
   const from = new Date(now.getTime() - ENGAGEMENT_WINDOW_DAYS * 86_400_000);
   const rows = await db.$queryRaw<Array<{ country: string; device: string; channel: ChannelName; delivered: number; engaged: number }>>`
     with a as (select * from unnest(${uniq.map((a) => a.country)}::text[], ${uniq.map((a) => a.device)}::text[]) as a(country, device)),
-    cd as (
-      select distinct a.country, a.device, c.id as contact_id
-        from a
-        join contacts c on c.organization_id = ${org.id}::uuid and c.country = a.country
-        join visitors v on v.organization_id = ${org.id}::uuid and v.contact_id = c.id and v.device::text = a.device and not v.is_bot
+    ac as (
+      select distinct a.country, a.device, s.contact_id
+        from a cross join lateral (
+          select v.contact_id from visitors v
+            join contacts c on c.id = v.contact_id and c.organization_id = ${org.id}::uuid and c.country = a.country
+           where v.organization_id = ${org.id}::uuid and v.device = a.device::"DeviceType" and v.contact_id is not null and not v.is_bot
+           order by v.last_seen_at desc limit ${AUDIENCE_SAMPLE}) s
     ),
-    m as (
-      select e.message_id, e.channel, e.contact_id,
-             exists (select 1 from message_events x where x.message_id = e.message_id and x.organization_id = ${org.id}::uuid
-                       and x.type in ('OPENED', 'CLICKED', 'REPLIED') and x.occurred_at <= ${now}) as engaged
-        from (select distinct e.message_id, e.channel, e.contact_id from message_events e
-               where e.organization_id = ${org.id}::uuid and e.type = 'DELIVERED' and e.occurred_at >= ${from} and e.occurred_at <= ${now}
-                 and e.contact_id in (select contact_id from cd)) e
+    d as (
+      select distinct ac.country, ac.device, e.channel, e.message_id
+        from ac join message_events e on e.contact_id = ac.contact_id and e.organization_id = ${org.id}::uuid and e.type = 'DELIVERED'
+         and e.occurred_at >= ${from} and e.occurred_at <= ${now}
     )
-    select cd.country, cd.device, m.channel::text as channel, count(*)::int as delivered, count(*) filter (where m.engaged)::int as engaged
-      from m join cd on cd.contact_id = m.contact_id
-     group by 1, 2, 3`;
+    select d.country, d.device, d.channel::text as channel, count(*)::int as delivered,
+           count(*) filter (where exists (select 1 from message_events x where x.message_id = d.message_id and x.organization_id = ${org.id}::uuid
+                                             and x.type in ('OPENED', 'CLICKED', 'REPLIED') and x.occurred_at <= ${now}))::int as engaged
+      from d group by 1, 2, 3`;
   for (const r of rows) {
     out.get(audienceKey(r))?.push({ channel: r.channel, delivered: r.delivered, engagement_rate: r.delivered ? r.engaged / r.delivered : 0 });
   }
@@ -144,3 +153,37 @@ export const channelEngagementOut = (list: readonly ChannelEngagement[]) =>
 export const engagementText = (list: ReadonlyArray<{ channel: string; delivered: number; engagement_rate: number }>) =>
   list.length ? list.map((e) => `${e.channel} ${(e.engagement_rate * 100).toFixed(2)}% of ${e.delivered}`).join(", ") : "no deliveries";
 
+
+export interface Candidate {
+  id: string;
+  device: string;
+  country: string | null;
+  contact_id: string | null;
+  last_seen_at: Date;
+}
+
+/**
+ * Active visitors (not bots, last seen at or after `since`), most recently seen first, a batch at a
+ * time after `after`: the (organization_id, last_seen_at) index read backwards. Intent decays with
+ * the time since the last visit, so this order lets the caller stop as soon as no later visitor
+ * can reach the scores already found (see INTENT_BOUND).
+ */
+export async function candidateBatch(
+  db: DbHandle, org: Pick<OrgInfo, "id">, since: Date, identifiedOnly: boolean, after: { t: Date; id: string } | null, size: number,
+): Promise<Candidate[]> {
+  return db.$queryRaw<Candidate[]>`
+    select v.id::text, v.device::text, trim(v.country) as country, v.contact_id::text, v.last_seen_at
+      from visitors v
+     where v.organization_id = ${org.id}::uuid and v.last_seen_at >= ${since} and not v.is_bot
+       ${identifiedOnly ? Prisma.sql`and v.contact_id is not null` : Prisma.empty}
+       ${after ? Prisma.sql`and (v.last_seen_at, v.id) < (${after.t}::timestamptz, ${after.id}::uuid)` : Prisma.empty}
+     order by v.last_seen_at desc, v.id desc limit ${size}`;
+}
+
+export async function activeCount(db: DbHandle, org: Pick<OrgInfo, "id">, since: Date, identifiedOnly: boolean): Promise<number> {
+  const [r] = await db.$queryRaw<Array<{ n: number }>>`
+    select count(*)::int as n from visitors v
+     where v.organization_id = ${org.id}::uuid and v.last_seen_at >= ${since} and not v.is_bot
+       ${identifiedOnly ? Prisma.sql`and v.contact_id is not null` : Prisma.empty}`;
+  return r?.n ?? 0;
+}

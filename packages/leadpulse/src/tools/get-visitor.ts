@@ -81,7 +81,7 @@ export const getVisitor = defineTool({
     ]);
     const contact = v.contact_id ? contacts.get(v.contact_id) ?? null : null;
     const f = v.is_bot ? null : features.get(v.id) ?? noFeatures(contact !== null);
-    const audience = { country: v.country ?? "", device: v.device };
+    const audience = { country: v.country ?? contact?.country ?? "", device: v.device };
     const engagement = contact && f ? (await channelEngagement(ctx.db, ctx.org, [audience], now)).get(audienceKey(audience)) ?? [] : [];
     const intent = f ? scoreIntent(f) : null;
     const first = sessions.first;
