@@ -185,7 +185,7 @@ describe("intent features and identify_high_intent_visitors", () => {
     for (const id of ids) {
       const [v] = await lp.q<{ contact_id: string | null }>(`select contact_id::text from visitors where id = $1`, [id]);
       const tps = await lp.q<Tp>(`select visitor_id::text, type::text, url, occurred_at, duration_sec, scroll_depth, detail from touchpoints where visitor_id = $1`, [id]);
-      const [{ n }] = await lp.q<{ n: number }>(`select count(*)::int n from visitor_sessions where visitor_id = $1 and started_at <= $2`, [id, lp.now]);
+      const n = (await lp.q<{ n: number }>(`select count(*)::int n from visitor_sessions where visitor_id = $1 and started_at <= $2`, [id, lp.now]))[0]!.n;
       const want = featuresOf(tps, n, v!.contact_id !== null, lp.now)!;
       const r = await lp.call("USER", "get_visitor", { id, journey_limit: 1 });
       const { days_since_last_visit, days_since_first_visit, ...counts } = r.features;
