@@ -74,8 +74,10 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   body: JSON.stringify(body),
 });
 
+/** The page may read every answer, refusals included (so the snippet drops what will never be
+ *  accepted instead of retrying it), and Retry-After (so it waits as long as asked). */
 function corsHeaders(origin: string | undefined): Record<string, string> {
-  return origin ? { "access-control-allow-origin": origin, vary: "Origin" } : {};
+  return origin && origin !== "null" ? { "access-control-allow-origin": origin, "access-control-expose-headers": "Retry-After", vary: "Origin" } : {};
 }
 
 /** The site key as logs may show it: never the key itself. */
@@ -124,7 +126,10 @@ export function collectorRoutes(env: Readonly<Record<string, string | undefined>
   async function collect(req: HttpRequest, ctx: RouteContext): Promise<HttpResponse> {
     const pool = poolFor(ctx);
     const admitted = await admit(pool, req);
-    if ("refused" in admitted) return admitted.refused;
+    if ("refused" in admitted) {
+      const r = admitted.refused;
+      return { ...r, headers: { ...r.headers, ...corsHeaders(header(req, "origin")) } };
+    }
     const { site, key, origin } = admitted;
     const cors = corsHeaders(origin);
     if (settings.perKeyPerMinute > 0) {
