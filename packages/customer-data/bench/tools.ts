@@ -162,7 +162,17 @@ export async function benchCustomerData(b: BenchContext): Promise<Sample[]> {
   out.push({
     name: "preview_segment (visited /pricing twice in 90d)",
     ms: await time(Math.min(n, 10), () => call("preview_segment", { rules: { behavior: "visited", url_pattern: "/pricing", min_count: 2, within_days: 90 } })),
-    note: "touchpoints probed (no summary)",
+    reference: {
+      name: "SQL: the plain scan (url ~ pattern over page views)",
+      ms: await time(Math.min(n, 5), () =>
+        sql(
+          `select count(*) from (select t.contact_id from touchpoints t where t.organization_id = $1 and t.type = 'PAGEVIEW' and t.contact_id is not null
+             and t.url ~ '^(https?://[^/]+)?/pricing/?([?#].*)?$' and t.occurred_at >= now() - interval '90 days' group by t.contact_id having count(*) >= 2) x`,
+          [orgId],
+        ),
+      ),
+    },
+    note: "identified page views by URL route (index-only), the way it reads since issue 11",
   });
   await t.close();
   await pool.end();
