@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { bandOf, MIN_DELIVERED, scoreIntent, type VisitorFeatures } from "../src/intent/model.ts";
 import { getVisitor } from "../src/tools/get-visitor.ts";
 import { identifyHighIntentVisitors } from "../src/tools/identify-high-intent-visitors.ts";
+import { valuesMissingFromText } from "../../../test/support/text-carries.ts";
 import { ORG_A, ORG_B, textOf, useLeadpulse } from "./setup.ts";
 
 const lp = useLeadpulse([getVisitor, identifyHighIntentVisitors]);
@@ -285,6 +286,16 @@ describe("intent features and identify_high_intent_visitors", () => {
     expect(textOf(raw)).toContain("+233 *** *** 4567");
     const admin = await lp.call("ADMIN", "identify_high_intent_visitors", { identified_only: true, limit: 50 });
     expect(admin.visitors.find((v: { id: string }) => v.id === fx.hot).contact.phone).toBe("+233201234567");
+  });
+
+  it("the text carries every value of the structured content", async () => {
+    for (const role of ["USER", "ADMIN"] as const) {
+      const raw = await lp.callRaw(role, "identify_high_intent_visitors", {});
+      expect(textOf(raw)).not.toContain("[truncated");
+      expect(valuesMissingFromText(raw.structuredContent, identifyHighIntentVisitors.output, textOf(raw))).toEqual([]);
+    }
+    const v = await lp.callRaw("ADMIN", "get_visitor", { id: fx.hot });
+    expect(valuesMissingFromText(v.structuredContent, getVisitor.output, textOf(v))).toEqual([]);
   });
 
   it("refuses bad input by name", async () => {

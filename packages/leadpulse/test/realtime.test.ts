@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getRealTimeVisitors } from "../src/tools/get-real-time-visitors.ts";
+import { valuesMissingFromText } from "../../../test/support/text-carries.ts";
 import { ORG_A, ORG_B, textOf, useLeadpulse } from "./setup.ts";
 
 const lp = useLeadpulse([getRealTimeVisitors]);
@@ -90,6 +91,10 @@ describe("get_real_time_visitors on hand-made fixtures", () => {
     expect(text).toContain("Visitors: 3 (previous 2, +1, +50.00%)");
     expect(text).toContain("page views: 4 (previous 3, +1, +33.33%)");
     expect(text).toContain("/ 2 (previous 0, +2), views 2 (previous 0) (+3 more)");
+    for (const args of [{ top: 1 }, { top: 20 }, { minutes: 1, top: 20 }]) {
+      const x = await lp.callRaw("USER", "get_real_time_visitors", args);
+      expect(valuesMissingFromText(x.structuredContent, getRealTimeVisitors.output, textOf(x))).toEqual([]);
+    }
   });
 
   it("minutes outside 1–60 and unknown arguments are refused", async () => {

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getVisitor } from "../src/tools/get-visitor.ts";
+import { valuesMissingFromText } from "../../../test/support/text-carries.ts";
 import { ORG_A, ORG_B, textOf, useLeadpulse } from "./setup.ts";
 
 const lp = useLeadpulse([getVisitor]);
@@ -137,6 +138,14 @@ describe("get_visitor", () => {
     expect(bad.isError).toBe(true);
     const extra = await lp.callRaw("USER", "get_visitor", { id: b.id, org: ORG_A.id });
     expect(extra.isError).toBe(true);
+  });
+
+  it("the text carries every value of the structured content", async () => {
+    for (const [role, id] of [["USER", visitor.id], ["ADMIN", visitor.id]] as const) {
+      const raw = await lp.callRaw(role, "get_visitor", { id });
+      expect(textOf(raw)).not.toContain("[truncated");
+      expect(valuesMissingFromText(raw.structuredContent, getVisitor.output, textOf(raw))).toEqual([]);
+    }
   });
 
   it("a bad journey cursor is refused with a way out", async () => {

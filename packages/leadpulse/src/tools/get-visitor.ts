@@ -25,7 +25,7 @@ const sessionOut = (s: SessionRow) => ({
 const sessionText = (s: z.infer<typeof Session>) =>
   `${at(s.started_at)} → ${s.ended_at ? at(s.ended_at) : "open"} from ${s.source}, landed ${s.landing_path ?? "?"}, ${s.page_views} page views (id ${s.id})`;
 const scoreText = (label: string, s: z.infer<typeof ScoreOut>) =>
-  [`${label} ${s.score}${s.band ? ` (${s.band})` : ""}, recency factor ${s.recency_factor} (half-life ${s.half_life_days} d):`, ...s.signals.map((g) => `  - ${g.points} pts: ${g.why}`)];
+  [`${label} ${s.score}${s.band ? ` (${s.band})` : ""}, recency factor ${s.recency_factor} (half-life ${s.half_life_days} d):`, ...s.signals.map((g) => `  - ${g.signal} ${g.points} pts: ${g.why}`)];
 
 export const getVisitor = defineTool({
   name: "get_visitor",
@@ -125,15 +125,16 @@ export const getVisitor = defineTool({
       c
         ? `Contact ${c.id}: ${[c.first_name, c.last_name].filter(Boolean).join(" ") || "(no name)"}, ${c.email ?? "no email"}, ${c.phone ?? "no phone"}, ${c.status}; reachable on ${c.reachable.join(", ") || "no channel"}${o.pii_masked ? " (email/phone masked: no PII access)" : ""}`
         : v.is_bot ? "" : "Anonymous (not linked to a contact).",
-      o.features ? `Features: ${Object.entries(o.features).map(([k, x]) => `${k} ${typeof x === "number" ? Math.round(x * 100) / 100 : x}`).join(", ")}` : "",
+      o.features ? `Features: ${Object.entries(o.features).map(([k, x]) => `${k} ${x}`).join(", ")}` : "",
       o.intent ? scoreText(`Intent (${o.intent.model})`, o.intent) : "",
       o.engagement ? scoreText("Engagement", o.engagement) : "",
       c ? `Channel engagement (${v.country ?? "?"}, ${v.device}): ${engagementText(o.channel_engagement)}` : "",
       o.next_action ? `Next action: ${o.next_action.action}${o.next_action.channel ? ` via ${o.next_action.channel}` : ""}: ${o.next_action.action_text} (${o.next_action.why})` : "",
-      o.journey.items.length ? "Journey, oldest first:" : "Journey: no touchpoints on this page.",
-      o.journey.items.map(
-        (t) => `- ${at(t.at)} ${t.type} ${t.url}${t.title ? ` "${t.title}"` : ""}${t.duration_sec !== null ? ` ${t.duration_sec}s` : ""}${t.scroll_depth !== null ? ` scroll ${t.scroll_depth}%` : ""}${t.session_id ? ` session ${t.session_id.slice(0, 8)}` : ""}`,
-      ),
+      o.journey.items.length ? "Journey (order oldest_first), by session:" : "Journey: no touchpoints on this page.",
+      o.journey.items.flatMap((t, i) => [
+        ...(i === 0 || t.session_id !== o.journey.items[i - 1]!.session_id ? [`session ${t.session_id ?? "none"}:`] : []),
+        `- ${at(t.at)} ${t.type} ${t.url}${t.title ? ` "${t.title}"` : ""}${t.duration_sec !== null ? ` ${t.duration_sec}s` : ""}${t.scroll_depth !== null ? ` scroll ${t.scroll_depth}%` : ""}`,
+      ]),
       pageNote(o.journey.next_cursor, "journey_cursor"),
     );
   },

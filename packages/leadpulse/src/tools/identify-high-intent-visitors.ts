@@ -1,14 +1,23 @@
 import { at, defineTool, lines, piiPolicy } from "@marketsage/core";
 import { roundTo } from "@marketsage/domain";
 import { z } from "zod";
-import { BAND_CUTOFFS, bandOf, INTENT_HALF_LIFE_DAYS, INTENT_MODEL_VERSION, MODEL_DESCRIPTION, nextAction, scoreIntent, type Band, type ScoreResult, type VisitorFeatures } from "../intent/model.ts";
+import { BAND_CUTOFFS, bandOf, INTENT_HALF_LIFE_DAYS, INTENT_MODEL_VERSION, MIN_DELIVERED, nextAction, scoreIntent, type Band, type ScoreResult, type VisitorFeatures } from "../intent/model.ts";
 import { visitorFeatures } from "../queries/features.ts";
 import {
-  activeCount, audienceKey, candidateBatch, channelEngagement, channelEngagementOut, ChannelEngagementOut, contactOut, ENGAGEMENT_DEFINITION,
+  activeCount, audienceKey, candidateBatch, channelEngagement, channelEngagementOut, ChannelEngagementOut, contactOut, ENGAGEMENT_WINDOW_DAYS,
   engagementText, LinkedContactOut, linkedContacts, NextActionOut, nextActionOut, NOT_REACHABLE, SignalOut, type Candidate,
 } from "../queries/intent.ts";
 
 const DAY = 86_400_000;
+
+/** MODEL_DESCRIPTION trimmed to the tool's budget (the weights as INTENT_WEIGHTS, the channel rule as chooseChannel). */
+const BRIEF_MODEL =
+  `Model ${INTENT_MODEL_VERSION} (points, capped): pricing views 8 (max 24), checkout views 10 (20), unsubmitted form 15, return ` +
+  "visits 4 (12), form submits 8, key-page time 1/30 s (8), product views 2 (8), key-page scroll 1/20 % (5); × 0.5^(days since last " +
+  `visit/${INTENT_HALF_LIFE_DAYS}). High ≥ ${BAND_CUTOFFS.high}, medium ≥ ${BAND_CUTOFFS.medium}. Channel: best engagement rate ` +
+  `(opened/clicked/replied ÷ delivered, ${ENGAGEMENT_WINDOW_DAYS} d, contacts of the visitor's country and device) among reachable ` +
+  `channels (≥ ${MIN_DELIVERED} delivered, else WhatsApp > SMS > email); anonymous: on-site action.`;
+
 /** The most visitors one call scores; beyond it the answer says it is incomplete. */
 export const MAX_SCORED = 20_000;
 const FIRST_BATCH = 500;
@@ -26,29 +35,28 @@ export const identifyHighIntentVisitors = defineTool({
   name: "identify_high_intent_visitors",
   title: "High-intent visitors",
   description:
-    `Website visitors active in the last active_days (default 30), highest intent first, with signals and points, device, ` +
-    `country, linked contact (masked without PII access), next action and channel. ${MODEL_DESCRIPTION} ${ENGAGEMENT_DEFINITION} ` +
-    "Bots are excluded.",
+    "Website visitors seen in the last active_days, by intent: score, band, signals, device, country, contact (masked without " +
+    "PII access), next action and channel; no bots. " + BRIEF_MODEL,
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    active_days: z.number().int().min(1).max(90).default(30).describe("A touchpoint within this many days (default 30)."),
+    active_days: z.number().int().min(1).max(90).default(30).describe("Seen within this many days (default 30)."),
     min_score: z.number().min(0).max(100).optional().describe("Only scores at or above this."),
     band: z.enum(["high", "medium", "low"]).optional(),
     identified_only: z.boolean().default(false).describe("Only visitors linked to a contact."),
-    limit: z.number().int().min(1).max(50).default(10).describe("Visitors to return (1–50, default 10)."),
+    limit: z.number().int().min(1).max(50).default(10).describe("1–50, default 10."),
   }),
   output: z.object({
     model: z.string(),
     active_since: z.string(),
     visitors: z.array(z.object({
       id: z.string(), score: z.number(), band: z.string(), recency_factor: z.number(), days_since_last_visit: z.number(),
-      signals: z.array(SignalOut), device: z.string(), country: z.string().nullable(), contact: LinkedContactOut.nullable(), next_action: NextActionOut,
+      signals: z.array(SignalOut.omit({ why: true })), device: z.string(), country: z.string().nullable(), contact: LinkedContactOut.nullable(), next_action: NextActionOut,
     })),
     channel_engagement: z.array(z.object({ country: z.string(), device: z.string(), channels: z.array(ChannelEngagementOut) })),
-    active_visitors: z.number().int().describe("Non-bot visitors last seen in the window (after identified_only)."),
-    scored: z.number().int().describe("Scored before no remaining visitor could rank: intent decays with the last visit."),
-    complete: z.boolean().describe(`False when the ${MAX_SCORED} scored were not enough to be sure of the ranking; narrow the filters.`),
+    active_visitors: z.number().int(),
+    scored: z.number().int().describe("Scored until no later-seen visitor could rank."),
+    complete: z.boolean().describe(`False: stopped at ${MAX_SCORED} scored; narrow the filters.`),
     pii_masked: z.boolean(),
   }),
   handler: async (input, ctx) => {
@@ -106,7 +114,7 @@ export const identifyHighIntentVisitors = defineTool({
           band: bandOf(t.s.score),
           recency_factor: t.s.recency_factor,
           days_since_last_visit: roundTo(t.f.days_since_last_visit, 2),
-          signals: t.s.signals.map((g) => ({ ...g, why: g.why.replace(/ × recency .*$/, " × recency") })),
+          signals: t.s.signals.map((g) => ({ signal: g.signal, value: g.value, points: g.points })),
           device: t.c.device,
           country: t.c.country,
           contact: contact ? contactOut(contact, pii) : null,
@@ -128,9 +136,9 @@ export const identifyHighIntentVisitors = defineTool({
       o.visitors.length ? "" : "No visitor matches.",
       o.visitors.flatMap((v) => [
         `- ${v.id}: ${v.score} (${v.band}), ${v.device} ${v.country ?? "?"}, last visit ${v.days_since_last_visit} d ago (recency × ${v.recency_factor})` +
-          (v.contact ? `; contact ${v.contact.id} ${[v.contact.first_name, v.contact.last_name].filter(Boolean).join(" ")} ${v.contact.email ?? "no email"} ${v.contact.phone ?? "no phone"}, reachable on ${v.contact.reachable.join(", ") || "nothing"}` : "; anonymous"),
-        `  signals: ${v.signals.map((g) => `${g.points} pts ${g.why}`).join("; ") || "none"}`,
-        `  next: ${v.next_action.action}${v.next_action.channel ? ` via ${v.next_action.channel}` : ""} (${v.next_action.why})`,
+          (v.contact ? `; contact ${v.contact.id} ${[v.contact.first_name, v.contact.last_name].filter(Boolean).join(" ")} ${v.contact.email ?? "no email"} ${v.contact.phone ?? "no phone"} ${v.contact.status}, reachable on ${v.contact.reachable.join(", ") || "nothing"}` : "; anonymous"),
+        `  signals: ${v.signals.map((g) => `${g.signal} ${g.value} → ${g.points} pts`).join("; ") || "none"}`,
+        `  next: ${v.next_action.action}${v.next_action.channel ? ` via ${v.next_action.channel}` : ""}: ${v.next_action.action_text} (${v.next_action.why})`,
       ]),
       o.channel_engagement.map((a) => `Engagement ${a.country} ${a.device}: ${engagementText(a.channels)}`),
       o.pii_masked && o.visitors.some((v) => v.contact) ? "Email and phone are masked (no PII access)." : "",
