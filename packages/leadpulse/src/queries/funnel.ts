@@ -49,11 +49,21 @@ export interface FunnelTally {
   groupsTotal: number;
 }
 
-/** One step's match on touchpoint `t`: the type and/or the URL path pattern. */
-function stepCondition(step: FunnelStepInput): Prisma.Sql {
+/**
+ * The URL patterns' matches, once per distinct URL: a LATERAL of `url ~ pattern` flags that the
+ * planner memoizes by URL (a regex per row was most of the time at bench scale).
+ */
+function urlFlags(steps: readonly FunnelStepInput[]): { patterns: string[]; lateral: Prisma.Sql } {
+  const patterns = [...new Set(steps.flatMap((s) => (s.url === undefined ? [] : [s.url])))];
+  const cols = patterns.map((p, i) => Prisma.sql`t.url ~ ${urlPatternRegex(p)} as ${Prisma.raw(`p${i}`)}`);
+  return { patterns, lateral: cols.length ? Prisma.sql`cross join lateral (select ${Prisma.join(cols, ", ")} offset 0) x` : Prisma.empty };
+}
+
+/** One step's match on touchpoint `t` (its URL pattern as the flag from urlFlags). */
+function stepCondition(step: FunnelStepInput, patterns: readonly string[]): Prisma.Sql {
   const parts: Prisma.Sql[] = [];
   if (step.type !== undefined) parts.push(Prisma.sql`t.type = ${step.type}::"TouchpointType"`);
-  if (step.url !== undefined) parts.push(Prisma.sql`t.url ~ ${urlPatternRegex(step.url)}`);
+  if (step.url !== undefined) parts.push(Prisma.raw(`x.p${patterns.indexOf(step.url)}`));
   return Prisma.join(parts, " and ");
 }
 
@@ -79,17 +89,23 @@ function groupExpr(org: Pick<OrgInfo, "id">, breakdown: FunnelBreakdown | undefi
 export async function funnelTally(db: DbHandle, org: Pick<OrgInfo, "id">, q: FunnelQuery): Promise<FunnelTally> {
   const n = q.steps.length;
   const win = Prisma.sql`(${q.windowMs}::bigint * interval '1 millisecond')`;
-  const flags = q.steps.map((s, k) => Prisma.sql`(${stepCondition(s)}) as ${Prisma.raw(`f${k + 1}`)}`);
+  const { patterns, lateral } = urlFlags(q.steps);
+  const flags = q.steps.map((s, k) => Prisma.sql`(${stepCondition(s, patterns)}) as ${Prisma.raw(`f${k + 1}`)}`);
   const unitCol = q.unit === "visitor" ? Prisma.sql`t.visitor_id` : Prisma.sql`t.session_id`;
   const ctes: Prisma.Sql[] = [
     Prisma.sql`m as materialized (
-      select t.id, ${unitCol} as u, t.session_id, t.occurred_at, ${Prisma.join(flags, ", ")}
-        from touchpoints t
+      select t.id, ${unitCol} as u, t.visitor_id, t.session_id, t.occurred_at, ${Prisma.join(flags, ", ")}
+        from touchpoints t ${lateral}
        where t.organization_id = ${org.id}::uuid and t.occurred_at >= ${q.from} and t.occurred_at <= ${q.to}::timestamptz + ${win}
-         and (${Prisma.join(q.steps.map((s) => Prisma.sql`(${stepCondition(s)})`), " or ")})
-         ${q.unit === "session" ? Prisma.sql`and t.session_id is not null` : Prisma.empty}
-         and not exists (select 1 from visitors v where v.id = t.visitor_id and v.is_bot))`,
-    Prisma.sql`s1 as (select distinct on (u) u, session_id, occurred_at as t1 from m where f1 and occurred_at < ${q.to} order by u, occurred_at, id)`,
+         and (${Prisma.join(q.steps.map((s) => Prisma.sql`(${stepCondition(s, patterns)})`), " or ")})
+         ${q.unit === "session" ? Prisma.sql`and t.session_id is not null` : Prisma.empty})`,
+    // Step 1: the earliest match in the range; its touchpoint (ties by id) only when a breakdown needs its
+    // session. Bots are left out here, per unit (all of a unit's touchpoints are one visitor's).
+    Prisma.sql`s1 as (select * from (${
+      q.breakdown === undefined
+        ? Prisma.sql`select u, visitor_id, null::uuid as session_id, min(occurred_at) as t1 from m where f1 and occurred_at < ${q.to} group by u, visitor_id`
+        : Prisma.sql`select distinct on (u) u, visitor_id, session_id, occurred_at as t1 from m where f1 and occurred_at < ${q.to} order by u, occurred_at, id`
+    }) a where not exists (select 1 from visitors v where v.id = a.visitor_id and v.is_bot))`,
   ];
   for (let k = 2; k <= n; k++) {
     const prev = Prisma.raw(`s${k - 1}`);
