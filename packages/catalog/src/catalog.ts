@@ -17,6 +17,13 @@ const ENTRIES = {
     harness: () => import("@marketsage/campaign-analytics/harness").then((m) => m.harness),
     bench: () => import("@marketsage/campaign-analytics/bench").then((m) => m.bench),
   },
+  leadpulse: {
+    title: "Website visitors, journeys, funnels, pages, traffic sources and intent; the website collector",
+    load: () => import("@marketsage/leadpulse").then((m) => m.leadpulsePackage),
+    harness: () => import("@marketsage/leadpulse/harness").then((m) => m.harness),
+    bench: () => import("@marketsage/leadpulse/bench").then((m) => m.bench),
+    routes: (env: Readonly<Record<string, string | undefined>>) => import("@marketsage/leadpulse/routes").then((m) => m.collectorRoutes(env)),
+  },
 };
 // Checked here rather than with `satisfies`, which would widen each loader's inferred type.
 const checked: Record<string, EntrySpec> = ENTRIES;

@@ -44,7 +44,7 @@ export { CurrencyCode, minorUnits } from "./currency.ts";
 export { Money, money, formatMoney } from "./money.ts";
 export { fxSql, reportingAmountSql, convertAmount, fxRate, toReportingMoney, FX_FUNCTION, FX_RATE_FUNCTION } from "./fx.ts";
 export { roundTo, roundRate, roundPercent, rateToPercent, roundMoney, ratio, RATE_DECIMALS, PERCENT_DECIMALS, MONEY_DECIMALS } from "./rounding.ts";
-export { resolveRange, TimeRangeInput, ResolvedRange, PRESETS } from "./time-range.ts";
+export { resolveRange, TimeRangeInput, ResolvedRange, PeriodOut, periodOut, PRESETS } from "./time-range.ts";
 export { likeEscape, urlPatternRegex } from "./text-match.ts";
 export type { Range, Preset, TimeRangeArg } from "./time-range.ts";
 export {

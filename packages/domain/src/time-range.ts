@@ -24,6 +24,10 @@ export const ResolvedRange = z.object({
 });
 export type ResolvedRange = z.infer<typeof ResolvedRange>;
 
+/** A resolved range for answers that compare with no previous period. */
+export const PeriodOut = ResolvedRange.omit({ previous_from: true });
+export const periodOut = (r: { json: ResolvedRange }): z.infer<typeof PeriodOut> => ({ from: r.json.from, to: r.json.to, preset: r.json.preset });
+
 export interface Range {
   from: Date;
   to: Date;

@@ -1,8 +1,22 @@
 import type { ServerModule } from "@marketsage/core";
+import { analyzeVisitorBehavior } from "./tools/analyze-visitor-behavior.ts";
+import { getConversionFunnel } from "./tools/get-conversion-funnel.ts";
+import { getPageAnalytics } from "./tools/get-page-analytics.ts";
+import { getRealTimeVisitors } from "./tools/get-real-time-visitors.ts";
+import { getTrafficSources } from "./tools/get-traffic-sources.ts";
+import { getVisitor } from "./tools/get-visitor.ts";
+import { identifyHighIntentVisitors } from "./tools/identify-high-intent-visitors.ts";
 import { trackEvents } from "./tools/track-events.ts";
 
 /** The tools by method name: the typed client derives its methods and types from this object. */
 export const leadpulseTools = {
+  getRealTimeVisitors,
+  identifyHighIntentVisitors,
+  getVisitor,
+  analyzeVisitorBehavior,
+  getConversionFunnel,
+  getPageAnalytics,
+  getTrafficSources,
   trackEvents,
 } as const;
 
@@ -21,5 +35,5 @@ export const leadpulseServer: ServerModule = {
 export const leadpulsePackage = {
   module: leadpulseServer,
   tools: leadpulseTools,
-  healthCheck: { tool: "get_real_time_visitors", args: {} },
+  healthCheck: { tool: "get_real_time_visitors", args: { minutes: 5 } },
 };

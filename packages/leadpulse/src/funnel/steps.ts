@@ -29,9 +29,9 @@ export const FunnelStep = z
       .min(1, { error: "empty (leave it out to use the type and URL as the name)" })
       .max(MAX_STEP_NAME, { error: `longer than ${MAX_STEP_NAME} characters` })
       .optional()
-      .describe("A label for the step in the answer; default: its type and URL pattern."),
-    type: TouchpointTypeEnum.optional().describe("Touchpoint type the step matches; any type when left out."),
-    url: UrlPattern.optional().describe("URL path pattern the step matches (`*` = any run within the path); any URL when left out."),
+      .describe("Label; default: type and URL."),
+    type: TouchpointTypeEnum.optional().describe("Any type when left out."),
+    url: UrlPattern.optional().describe("Path pattern; any URL when left out."),
   })
   .refine((s) => s.type !== undefined || s.url !== undefined, {
     error: (iss) => {
@@ -49,14 +49,10 @@ export const FunnelSteps = z
   .describe(`The funnel's ${MIN_STEPS}–${MAX_STEPS} steps, in order.`);
 
 export const FUNNEL_SYNTAX =
-  `Steps (${MIN_STEPS}–${MAX_STEPS}, in order) each match a touchpoint by type (${TouchpointTypeEnum.options.join(", ")}), ` +
-  "by URL path pattern, or by both (then both must hold); a step needs at least one. URL patterns are paths: `*` matches " +
-  "any run of characters within the path (never the query), scheme, host, query and fragment are ignored, a trailing " +
-  "slash is optional: `/pricing`, `/blog/*`, `/products/*/reviews`. Strict order: a unit enters step 1 at its first " +
-  "matching touchpoint; step k+1 counts only at a matching touchpoint strictly after the one that reached step k (a step " +
-  "done before its predecessor, or at the same instant, does not count) and at most the conversion window after step 1 " +
-  "(exactly at the window's end counts). Each step takes its earliest qualifying touchpoint. A unit is a visitor (across " +
-  "all their sessions) or a single session.";
+  "Each step matches a touchpoint by type, URL path pattern, or both. Patterns: `*` = any run within the path; scheme, " +
+  "host, query and a trailing slash are ignored (`/pricing`, `/blog/*`). Strict order: step 1 at the unit's first match " +
+  "in the range; each next step at its earliest match strictly later, within the window after step 1 (end included). " +
+  "A unit is a visitor (all sessions) or a session.";
 
 /** The step's label in answers: its name, else its type and URL pattern. */
 export function stepLabel(step: FunnelStepInput): string {

@@ -1,4 +1,4 @@
-import { ratio, resolveRange, ResolvedRange, roundTo, TimeRangeInput } from "@marketsage/domain";
+import { ratio, resolveRange, PeriodOut, periodOut, roundTo, TimeRangeInput } from "@marketsage/domain";
 import { z } from "zod";
 import { FUNNEL_SYNTAX, FunnelSteps, stepLabel } from "../funnel/steps.ts";
 import { funnelTally, type StepTally } from "../queries/funnel.ts";
@@ -59,7 +59,7 @@ export const getConversionFunnel = defineTool({
     max_groups: z.number().int().min(1).max(20).default(8).describe("Groups kept; rest merged."),
   }),
   output: z.object({
-    range: ResolvedRange,
+    range: PeriodOut,
     window_days: Int,
     unit: z.string(),
     basis: z.string(),
@@ -85,7 +85,7 @@ export const getConversionFunnel = defineTool({
     });
     const e = t.total.entered;
     return {
-      range: range.json,
+      range: periodOut(range),
       window_days: input.window_days,
       unit: input.unit,
       basis: BASIS,

@@ -1,5 +1,5 @@
 import { at, defineTool, lines, pct } from "@marketsage/core";
-import { ratio, resolveRange, ResolvedRange, roundTo, TimeRangeInput } from "@marketsage/domain";
+import { ratio, resolveRange, PeriodOut, periodOut, roundTo, TimeRangeInput } from "@marketsage/domain";
 import { z } from "zod";
 import { FunnelStep } from "../funnel/steps.ts";
 import { pageTally, SCROLL_BUCKETS } from "../queries/pages.ts";
@@ -22,7 +22,7 @@ export const getPageAnalytics = defineTool({
     limit: z.number().int().min(1).max(20).default(5).describe("Items per list"),
   }),
   output: z.object({
-    range: ResolvedRange,
+    range: PeriodOut,
     url: z.string(),
     views: Int,
     unique_visitors: Int,
@@ -46,7 +46,7 @@ export const getPageAnalytics = defineTool({
     const range = resolveRange(input.range, ctx.now(), "30d");
     const t = await pageTally(ctx.db, ctx.org, { from: range.from, to: range.to, pattern: input.url, limit: input.limit });
     return {
-      range: range.json,
+      range: periodOut(range),
       url: input.url,
       views: t.views,
       unique_visitors: t.visitors,

@@ -1,5 +1,5 @@
 import { at, CursorInput, decodeCursor, defineTool, encodeCursor, lines, pageNote, pct } from "@marketsage/core";
-import { formatMoney, money, Money, ratio, resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/domain";
+import { formatMoney, money, Money, ratio, resolveRange, PeriodOut, periodOut, TimeRangeInput } from "@marketsage/domain";
 import { z } from "zod";
 import { sourceTally, type SourceTally } from "../queries/sources.ts";
 
@@ -32,7 +32,7 @@ export const getTrafficSources = defineTool({
     cursor: CursorInput,
   }),
   output: z.object({
-    range: ResolvedRange,
+    range: PeriodOut,
     group_by: z.string(),
     attribution: z.string(),
     rows: z.array(
@@ -63,7 +63,7 @@ export const getTrafficSources = defineTool({
     });
     const more = r.rows.length > input.limit;
     return {
-      range: range.json,
+      range: periodOut(range),
       group_by: input.group_by,
       attribution: ATTRIBUTION,
       rows: r.rows.slice(0, input.limit).map((t) => ({ source: t.source, medium: t.medium, campaign: t.campaign, ...figures(t) })),
@@ -81,7 +81,7 @@ export const getTrafficSources = defineTool({
       x.campaign !== null ? `campaign ${x.campaign}` : [x.source, x.medium].filter((v) => v !== null).join(" / ") + (o.group_by === "campaign" ? " (no campaign)" : "");
     const r = o.range;
     return lines(
-      `Traffic by ${o.group_by.replace("_", "/")}, sessions started ${at(r.from)} → ${at(r.to)}${r.preset ? ` (${r.preset})` : ""} (${o.groups_total} groups); attribution: ${o.attribution}.`,
+      `Traffic by ${o.group_by}, sessions started ${at(r.from)} → ${at(r.to)}${r.preset ? ` (${r.preset})` : ""} (${o.groups_total} groups); attribution: ${o.attribution}.`,
       o.rows.length ? "" : "No sessions in the range.",
       o.rows.map((x) => `- ${label(x)}: ${figures(x)}`),
       `Total: ${figures(o.totals)}.`,

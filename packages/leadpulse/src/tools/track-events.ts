@@ -16,10 +16,9 @@ export const trackEvents = defineTool({
   name: "track_events",
   title: "Track website events",
   description:
-    `Store up to ${MAX_EVENTS} website events (the collector's format and validation; idempotent by each event's id: a retry stores ` +
-    `nothing twice). Event types: ${EVENT_TYPES.join(", ")}; common fields id (8–64 of A-Za-z0-9_-), ts (ISO 8601 with zone or ` +
-    "epoch ms, within the last 7 days; default now), visitor_id (your stable id for the browser). Valid events are stored even when others " +
-    "are rejected (each rejection lists its problems). identify (email or phone) links the visitor to a customer.",
+    `Store up to ${MAX_EVENTS} website events: the collector's format and checks, idempotent by event id. Types: ${EVENT_TYPES.join(", ")}. ` +
+    "Common fields: id (8–64 of A-Za-z0-9_-), visitor_id, ts (ISO 8601 or epoch ms, last 7 days; default now). Valid events are " +
+    "stored, invalid ones listed with reasons. identify (email/phone) links the visitor to a customer.",
   scopes: ["leadpulse:write"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
@@ -27,13 +26,13 @@ export const trackEvents = defineTool({
       .array(z.record(z.string(), z.unknown()), { error: "must be a list of event objects" })
       .min(1, { error: "give at least one event" })
       .max(MAX_EVENTS, { error: `at most ${MAX_EVENTS} events per call (split the batch)` })
-      .describe("Events, e.g. {type:'pageview', id, ts, visitor_id, url, title?, referrer?, utm?}."),
+      .describe("e.g. {type:'pageview', id, visitor_id, url, title?, referrer?, utm?}"),
     context: z
       .object({
-        user_agent: z.string().max(1000).optional().describe("The visitor's browser user agent (device, OS, browser, bot check)."),
+        user_agent: z.string().max(1000).optional().describe("The visitor's browser (device, bot check)."),
         device: z.enum(["MOBILE", "DESKTOP", "TABLET"]).optional(),
         country: z.string().regex(/^[A-Z]{2}$/, { error: "must be an ISO 3166-1 alpha-2 code, e.g. NG" }).optional(),
-        tz: z.string().max(64).optional().describe("The browser's IANA time zone (the country when country is not given)."),
+        tz: z.string().max(64).optional().describe("IANA time zone (gives the country)."),
       })
       .optional(),
   }),
