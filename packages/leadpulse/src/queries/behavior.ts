@@ -55,8 +55,11 @@ export async function behavior(db: DbHandle, org: Pick<OrgInfo, "id">, q: Behavi
        ${q.from ? Prisma.sql`and t.occurred_at >= ${q.from}` : Prisma.empty}
        ${q.visitorId ? Prisma.sql`and t.visitor_id = ${q.visitorId}::uuid` : Prisma.empty}
        and t.session_id in (select id from s)`;
-  const [totals] = await db.$queryRaw<BehaviorTotals[]>`
+  // One statement, each row read once; URL paths computed once per distinct URL (the path
+  // function's regexes over every page view were most of the cost at bench scale).
+  const [row] = await db.$queryRaw<Array<BehaviorTotals & { top_paths: PathRow[] | null; top_entries: EntryRow[] | null }>>`
     with s as materialized (${sessions}), t as materialized (${touch}),
+    u as (select url, marketsage_url_path(url) as path from (select distinct url from t where type = 'PAGEVIEW') d),
     per as (
       select t.session_id, (extract(epoch from max(t.occurred_at + make_interval(secs => coalesce(t.duration_sec, 0))) - min(t.occurred_at)))::float8 as secs
         from t group by t.session_id
@@ -66,6 +69,16 @@ export async function behavior(db: DbHandle, org: Pick<OrgInfo, "id">, q: Behavi
       select h.visitor_id from visitor_sessions h
        where h.organization_id = ${org.id}::uuid and h.visitor_id in (select visitor_id from vis) and h.started_at < ${q.to}
        group by h.visitor_id having count(*) >= 2
+    ),
+    paths as (
+      select u.path, sum(x.n)::int as views, count(distinct x.visitor_id)::int as visitors
+        from (select url, visitor_id, count(*) as n from t where type = 'PAGEVIEW' group by 1, 2) x join u on u.url = x.url
+       group by u.path order by views desc, visitors desc, u.path collate "C" limit ${q.top}
+    ),
+    entries as (
+      select u.path, count(*)::int as sessions
+        from (select distinct on (session_id) session_id, url from t where type = 'PAGEVIEW' order by session_id, occurred_at, id) e join u on u.url = e.url
+       group by u.path order by sessions desc, u.path collate "C" limit ${q.top}
     )
     select (select count(*) from vis)::int as visitors,
            (select count(*) from s)::int as sessions,
@@ -73,20 +86,13 @@ export async function behavior(db: DbHandle, org: Pick<OrgInfo, "id">, q: Behavi
            (select count(*) from per)::int as measured_sessions,
            (select percentile_cont(0.5) within group (order by secs) from per)::float8 as median_duration,
            (select avg(secs) from per)::float8 as mean_duration,
-           (select count(*) from t where type = 'PAGEVIEW' and scroll_depth is not null)::int as scrolled_views,
+           (select count(scroll_depth) from t where type = 'PAGEVIEW')::int as scrolled_views,
            (select percentile_cont(0.5) within group (order by scroll_depth) from t where type = 'PAGEVIEW' and scroll_depth is not null)::float8 as median_scroll,
-           (select avg(scroll_depth) from t where type = 'PAGEVIEW' and scroll_depth is not null)::float8 as mean_scroll,
+           (select avg(scroll_depth) from t where type = 'PAGEVIEW')::float8 as mean_scroll,
            (select count(*) from hist)::int as returning_visitors,
-           (select count(*) from vis where contact_id is not null)::int as identified_visitors`;
-  const [paths, entries] = await Promise.all([
-    db.$queryRaw<PathRow[]>`
-      with s as materialized (${sessions}), t as (${touch})
-      select marketsage_url_path(url) as path, count(*)::int as views, count(distinct visitor_id)::int as visitors
-        from t where type = 'PAGEVIEW' group by 1 order by views desc, visitors desc, marketsage_url_path(url) collate "C" limit ${q.top}`,
-    db.$queryRaw<EntryRow[]>`
-      with s as materialized (${sessions}), t as (${touch}),
-      e as (select distinct on (session_id) session_id, marketsage_url_path(url) as path from t where type = 'PAGEVIEW' order by session_id, occurred_at, id)
-      select path, count(*)::int as sessions from e group by 1 order by sessions desc, path collate "C" limit ${q.top}`,
-  ]);
-  return { totals: totals!, paths, entries };
+           (select count(*) from vis where contact_id is not null)::int as identified_visitors,
+           (select json_agg(json_build_object('path', path, 'views', views, 'visitors', visitors) order by views desc, visitors desc, path collate "C") from paths) as top_paths,
+           (select json_agg(json_build_object('path', path, 'sessions', sessions) order by sessions desc, path collate "C") from entries) as top_entries`;
+  const { top_paths, top_entries, ...totals } = row!;
+  return { totals, paths: top_paths ?? [], entries: top_entries ?? [] };
 }
