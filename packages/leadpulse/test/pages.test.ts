@@ -102,6 +102,8 @@ const SESSIONS: FxSession[] = [
   { n: 41, visitor: 4, views: [["/fxp/page/", TO, 99, 99]] },
   // P5: two views of /fxp/page at the same instant: the first (by id) lands, the second exits; no bounce.
   { n: 5, visitor: 1, referrer: "android-app://com.whatsapp/", views: [["/fxp/page", T + DAY, 5, 24], ["/fxp/page", T + DAY, 6, 25]] },
+  // P8: a session that started two days before the range (its referrer is read by the session's id, not the range scan).
+  { n: 8, visitor: 8, referrer: "https://old.fx-ref.test/", utm: "OldMail", views: [["/fxp-old/start", F - 2 * DAY, 5, 5], ["/fxp-old/page", F + MIN, 7, 70]] },
   // A bot and organization B: never in A's figures.
   { n: 6, visitor: 6, bot: true, views: [["/fxp/page", T, 1, 1]] },
   { n: 7, visitor: 7, org: ORG_B.id, referrer: "https://www.bing.com/", views: [["/fxp/page", T, 12, 60]] },
@@ -178,6 +180,13 @@ describe("get_page_analytics on hand-made fixtures", () => {
     expect(o.pages).toEqual([{ path: "/fxp/page", views: 6 }]);
     expect(o.referrers.length).toBe(1);
     expect(o.utm_sources.length).toBe(1);
+  });
+
+  it("a session that started days before the range still gives its referrer and source; its view is not a landing", async () => {
+    const o = await lp.call<Pages>(ROLE, "get_page_analytics", { url: "/fxp-old/*", range: RANGE });
+    expect([o.views, o.sessions, o.landings, o.exits]).toEqual([1, 1, 0, 1]);
+    expect(o.referrers).toEqual([{ host: "old.fx-ref.test", sessions: 1 }]);
+    expect(o.utm_sources).toEqual([{ source: "oldmail", sessions: 1 }]);
   });
 
   it("organization B sees only its own view", async () => {

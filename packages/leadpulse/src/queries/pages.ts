@@ -43,30 +43,39 @@ export async function pageTally(db: DbHandle, org: Pick<OrgInfo, "id">, q: PageQ
   const orgId = Prisma.sql`${org.id}::uuid`;
   // Another page view of the same session before (or after) view v, in (occurred_at, id) order.
   const other = (cmp: "<" | ">") => Prisma.sql`exists (select 1 from touchpoints o
-    where o.visitor_id = v.visitor_id and o.session_id = v.session_id and o.organization_id = ${orgId} and o.type = 'PAGEVIEW'
+    where o.session_id = v.session_id and o.organization_id = ${orgId} and o.type = 'PAGEVIEW'
       and (o.occurred_at, o.id) ${Prisma.raw(cmp)} (v.occurred_at, v.id))`;
   const [r] = await db.$queryRaw<Array<Record<string, unknown>>>`
     with v as materialized (
       select t.id, t.visitor_id, t.session_id, t.occurred_at, t.url, t.duration_sec, t.scroll_depth
-        from touchpoints t
-       where t.organization_id = ${orgId} and t.type = 'PAGEVIEW' and t.occurred_at >= ${q.from} and t.occurred_at < ${q.to}
-         and t.url ~ ${urlPatternRegex(q.pattern)}
+        from touchpoints t cross join lateral (select t.url ~ ${urlPatternRegex(q.pattern)} as hit offset 0) x
+       where t.organization_id = ${orgId} and t.type = 'PAGEVIEW' and t.occurred_at >= ${q.from} and t.occurred_at < ${q.to} and x.hit
          and not exists (select 1 from visitors b where b.id = t.visitor_id and b.is_bot)),
+    u as materialized (select marketsage_url_path(url) as path, sum(n)::int as n from (select url, count(*) as n from v group by 1) z group by 1),
     f as materialized (
       select v.session_id, v.duration_sec, v.scroll_depth,
              v.session_id is not null and not ${other("<")} as landing,
              v.session_id is not null and not ${other(">")} as exit
         from v),
     s as (select distinct session_id from v where session_id is not null),
-    sv as (select marketsage_referrer_host(vs.referrer) as host, nullif(lower(trim(vs.utm_source)), '') as source
-             from s left join visitor_sessions vs on vs.id = s.session_id and vs.organization_id = ${orgId})
+    -- The sessions' referrer and UTM source: those started from a day before the range on are read
+    -- in one range scan (hash join); any other session by its id.
+    near as materialized (select vs.id, vs.referrer, vs.utm_source from visitor_sessions vs
+              where vs.organization_id = ${orgId} and vs.started_at >= ${new Date(q.from.getTime() - 86_400_000)} and vs.started_at < ${q.to}),
+    sn as materialized (select s.session_id, n.id is not null as found, n.referrer, n.utm_source from s left join near n on n.id = s.session_id),
+    sr as (select session_id, referrer, utm_source from sn where found
+           union all
+           select sn.session_id, vs.referrer, vs.utm_source from sn left join visitor_sessions vs on vs.id = sn.session_id and vs.organization_id = ${orgId}
+            where not sn.found),
+    r as (select referrer, utm_source, count(*) as n from sr group by 1, 2),
+    sv as materialized (select marketsage_referrer_host(referrer) as host, nullif(lower(trim(utm_source)), '') as source, n from r)
     select
       (select count(*) from v)::int as views,
-      (select count(distinct visitor_id) from v)::int as visitors,
+      (select count(*) from (select visitor_id from v group by 1) z)::int as visitors,
       (select count(*) from s)::int as sessions,
-      (select count(distinct marketsage_url_path(url)) from v)::int as paths,
+      (select count(*) from u)::int as paths,
       (select coalesce(json_agg(json_build_object('path', path, 'views', n) order by n desc, path), '[]')
-         from (select marketsage_url_path(url) as path, count(*)::int as n from v group by 1 order by 2 desc, 1 limit ${q.limit}) p) as pages,
+         from (select path, n from u order by 2 desc, 1 limit ${q.limit}) p) as pages,
       (select count(duration_sec) from f)::int as timed,
       (select percentile_cont(0.5) within group (order by duration_sec) from f) as median_sec,
       (select avg(duration_sec)::float8 from f) as mean_sec,
@@ -78,11 +87,11 @@ export async function pageTally(db: DbHandle, org: Pick<OrgInfo, "id">, q: PageQ
                     count(*) filter (where scroll_depth >= 100)]::int[] from f) as scroll,
       (select count(scroll_depth) from f)::int as scrolled,
       (select coalesce(json_agg(json_build_object('host', host, 'sessions', n) order by n desc, host), '[]')
-         from (select host, count(*)::int as n from sv where host is not null group by 1 order by 2 desc, 1 limit ${q.limit}) x) as referrers,
-      (select count(*) from sv where host is null)::int as no_referrer,
+         from (select host, sum(n)::int as n from sv where host is not null group by 1 order by 2 desc, 1 limit ${q.limit}) x) as referrers,
+      (select coalesce(sum(n), 0) from sv where host is null)::int as no_referrer,
       (select coalesce(json_agg(json_build_object('source', source, 'sessions', n) order by n desc, source), '[]')
-         from (select source, count(*)::int as n from sv where source is not null group by 1 order by 2 desc, 1 limit ${q.limit}) x) as sources,
-      (select count(*) from sv where source is null)::int as no_source`;
+         from (select source, sum(n)::int as n from sv where source is not null group by 1 order by 2 desc, 1 limit ${q.limit}) x) as sources,
+      (select coalesce(sum(n), 0) from sv where source is null)::int as no_source`;
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
     views: Number(r!.views),
