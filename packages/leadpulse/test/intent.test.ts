@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bandOf, MIN_DELIVERED, scoreIntent, type VisitorFeatures } from "../src/intent/model.ts";
+import { AUDIENCE_SAMPLE } from "../src/queries/intent.ts";
 import { getVisitor } from "../src/tools/get-visitor.ts";
 import { identifyHighIntentVisitors } from "../src/tools/identify-high-intent-visitors.ts";
 import { valuesMissingFromText } from "../../../test/support/text-carries.ts";
@@ -82,11 +83,11 @@ async function engagementByHand(org: string, country: string, device: string) {
       select v.contact_id, row_number() over (order by v.last_seen_at desc) as rk
         from visitors v where v.organization_id = $1 and v.device::text = $3 and v.contact_id is not null and v.is_bot = false
          and (select c.country from contacts c where c.id = v.contact_id and c.organization_id = $1) = $2
-    ), audience as (select distinct contact_id from ranked where rk <= 2000),
+    ), audience as (select distinct contact_id from ranked where rk <= ${AUDIENCE_SAMPLE}),
     msgs as (
       select e.channel::text channel, e.message_id, bool_or(x.message_id is not null) engaged
         from message_events e join audience a on a.contact_id = e.contact_id
-        left join message_events x on x.message_id = e.message_id and x.type::text in ('OPENED','CLICKED','REPLIED') and x.occurred_at <= $4
+        left join message_events x on x.message_id = e.message_id and x.type::text in ('OPENED','CLICKED','REPLIED') and x.occurred_at between $5 and $4
        where e.organization_id = $1 and e.type = 'DELIVERED' and e.occurred_at between $5 and $4
        group by 1, 2)
     select channel, count(*)::int delivered, count(*) filter (where engaged)::int engaged from msgs group by 1`,

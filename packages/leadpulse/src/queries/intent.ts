@@ -11,12 +11,12 @@ import type { ChannelEngagement, NextAction, Reachable, ScoreResult } from "../i
 /** Engagement rates are measured over the messages delivered in this many days before now… */
 export const ENGAGEMENT_WINDOW_DAYS = 90;
 /** …to the contacts of the audience's most recently seen identified visitors, at most this many. */
-export const AUDIENCE_SAMPLE = 2_000;
+export const AUDIENCE_SAMPLE = 1_000;
 
 export const ENGAGEMENT_DEFINITION =
   `Channel engagement for a visitor's audience (contacts in their country with a visitor on their device; the ${AUDIENCE_SAMPLE} ` +
   `such visitors seen most recently): messages delivered to those contacts in the last ${ENGAGEMENT_WINDOW_DAYS} days, and the ` +
-  "share of them with an OPENED, CLICKED or REPLIED event, per channel.";
+  "share of them with an OPENED, CLICKED or REPLIED event in those days, per channel.";
 
 export const SignalOut = z.object({ signal: z.string(), value: z.number(), points: z.number(), why: z.string() });
 export const ScoreOut = z.object({
@@ -113,7 +113,8 @@ export const audienceKey = (a: Audience) => `${a.country}|${a.device}`;
 /**
  * Per audience (country, device), per channel: messages delivered (a DELIVERED event in the
  * ENGAGEMENT_WINDOW_DAYS before now) to the audience's contacts, and how many of them have an
- * OPENED, CLICKED or REPLIED event by now. The audience's contacts: those in the country linked to
+ * OPENED, CLICKED or REPLIED event in that window too (one read of each contact's events in the
+ * window on the (contact_id, occurred_at) index, grouped by message: no probe per message). The audience's contacts: those in the country linked to
  * one of the AUDIENCE_SAMPLE non-bot visitors on the device seen most recently (a fixed-size
  * sample keeps the cost flat: every identified visitor of a big market is ~200k at bench scale).
  */
@@ -134,15 +135,14 @@ export async function channelEngagement(db: DbHandle, org: Pick<OrgInfo, "id">, 
            where v.organization_id = ${org.id}::uuid and v.device = ${a.device}::"DeviceType" and v.contact_id is not null and not v.is_bot
            order by v.last_seen_at desc limit ${AUDIENCE_SAMPLE}) s
       ),
-      d as (
-        select distinct e.channel, e.message_id
-          from ac join message_events e on e.contact_id = ac.contact_id and e.organization_id = ${org.id}::uuid and e.type = 'DELIVERED'
-           and e.occurred_at >= ${from} and e.occurred_at <= ${now}
+      m as (
+        select e.channel, e.message_id, bool_or(e.type = 'DELIVERED') as delivered, bool_or(e.type in ('OPENED', 'CLICKED', 'REPLIED')) as engaged
+          from ac join message_events e on e.contact_id = ac.contact_id and e.organization_id = ${org.id}::uuid
+           and e.occurred_at >= ${from} and e.occurred_at <= ${now} and e.type in ('DELIVERED', 'OPENED', 'CLICKED', 'REPLIED')
+         group by 1, 2
       )
-      select d.channel::text as channel, count(*)::int as delivered,
-             count(*) filter (where exists (select 1 from message_events x where x.message_id = d.message_id and x.organization_id = ${org.id}::uuid
-                                               and x.type in ('OPENED', 'CLICKED', 'REPLIED') and x.occurred_at <= ${now}))::int as engaged
-        from d group by 1 order by 1`;
+      select m.channel::text as channel, count(*) filter (where delivered)::int as delivered, count(*) filter (where delivered and engaged)::int as engaged
+        from m group by 1 having count(*) filter (where delivered) > 0 order by 1`;
     out.set(audienceKey(a), rows.map((r) => ({ channel: r.channel, delivered: r.delivered, engagement_rate: r.delivered ? r.engaged / r.delivered : 0 })));
   }));
   return out;
