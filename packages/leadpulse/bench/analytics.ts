@@ -1,9 +1,12 @@
 // leadpulse's analytics tools at the current scale (get_conversion_funnel, get_page_analytics,
 // get_traffic_sources), each beside hand-written SQL for the same answer. The lead wires
 // `analyticsBench` into the package's bench entry (BenchSpec part "leadpulse-analytics").
+//
+// The clock is the data's (the organization's latest touchpoint, the seed's "now"), so "30 days"
+// holds the same seeded month whenever the bench runs; the hand-written SQL takes the same now (its last parameter).
 import pg from "pg";
-import { connectTestClient } from "@marketsage/core/testing";
-import type { AnyTool, BenchContext, BenchSample as Sample, BenchSpec } from "@marketsage/core";
+import { createRuntime, type AnyTool, type BenchContext, type BenchSample as Sample, type BenchSpec } from "@marketsage/core";
+import { ALL_ON, connectTestClient } from "@marketsage/core/testing";
 import { urlPatternRegex } from "@marketsage/domain";
 import { getConversionFunnel } from "../src/tools/get-conversion-funnel.ts";
 import { getPageAnalytics } from "../src/tools/get-page-analytics.ts";
@@ -17,7 +20,7 @@ const TYPED = [{ type: "PAGEVIEW", url: "/pricing" }, { type: "FORM_START" }, { 
 // step-2 and step-3 views after it within 7 days (per-visitor min() joins on the visitor index).
 const FUNNEL_SQL = `
   with a as (select distinct on (visitor_id) visitor_id, occurred_at t1 from touchpoints t
-              where organization_id = $1 and occurred_at >= now() - interval '30 days' and url ~ $2
+              where organization_id = $1 and occurred_at >= $5::timestamptz - interval '30 days' and url ~ $2
                 and not exists (select 1 from visitors v where v.id = t.visitor_id and v.is_bot) order by visitor_id, occurred_at, id),
        b as (select a.visitor_id, min(t.occurred_at) t2 from a join touchpoints t on t.visitor_id = a.visitor_id and t.occurred_at > a.t1
               and t.occurred_at <= a.t1 + interval '7 days' and t.url ~ $3 group by 1),
@@ -33,9 +36,9 @@ const PAGE_SQL = `
                      row_number() over (partition by t.session_id order by t.occurred_at, t.id) nth,
                      row_number() over (partition by t.session_id order by t.occurred_at desc, t.id desc) nth_back,
                      count(*) over (partition by t.session_id) n
-                from touchpoints t where t.organization_id = $1 and t.type = 'PAGEVIEW' and t.occurred_at >= now() - interval '30 days'
+                from touchpoints t where t.organization_id = $1 and t.type = 'PAGEVIEW' and t.occurred_at >= $3::timestamptz - interval '30 days'
                  and t.session_id in (select session_id from touchpoints where organization_id = $1 and type = 'PAGEVIEW'
-                                       and occurred_at >= now() - interval '30 days' and url ~ $2)),
+                                       and occurred_at >= $3::timestamptz - interval '30 days' and url ~ $2)),
        m as (select * from pv where url ~ $2)
   select count(*), count(distinct visitor_id), count(*) filter (where nth = 1), count(*) filter (where nth = 1 and n = 1), count(*) filter (where nth_back = 1),
          percentile_cont(0.5) within group (order by duration_sec), avg(duration_sec),
@@ -46,17 +49,20 @@ const PAGE_SQL = `
 // Sessions of the 30 days by source with the conversions of each visitor's latest session before them.
 const SOURCES_SQL = `
   with s as (select id, visitor_id, marketsage_session_source(utm_source, referrer) src from visitor_sessions
-              where organization_id = $1 and started_at >= now() - interval '30 days'),
+              where organization_id = $1 and started_at >= $3::timestamptz - interval '30 days'),
        c as (select distinct on (x.id) x.id, p.id sid, marketsage_fx(x.value, trim(x.currency), $2, x.occurred_at) amount
                from conversions x join visitor_sessions p on p.visitor_id = x.visitor_id and p.started_at <= x.occurred_at
-              where x.organization_id = $1 and x.visitor_id is not null and x.occurred_at >= now() - interval '30 days'
+              where x.organization_id = $1 and x.visitor_id is not null and x.occurred_at >= $3::timestamptz - interval '30 days'
               order by x.id, p.started_at desc, p.id desc)
   select s.src, count(distinct s.id), count(distinct s.visitor_id), count(c.id), count(distinct c.sid), sum(c.amount)
     from s left join c on c.sid = s.id group by 1 order by 2 desc`;
 
 export async function benchLeadpulseAnalytics(b: BenchContext): Promise<Sample[]> {
-  const { runtime, databaseUrl: url, apiKey, orgId, n, time } = b;
+  const { databaseUrl: url, apiKey, orgId, n, time, log } = b;
   const pool = new pg.Pool({ connectionString: url, max: 2, options: "-c jit=off -c work_mem=64MB" });
+  const at = ((await pool.query(`select max(occurred_at) at from touchpoints where organization_id = $1`, [orgId])).rows[0] as { at: Date }).at;
+  const now = new Date(at.getTime() + 1_000);
+  const runtime = createRuntime({ databaseUrl: url, flags: ALL_ON, rateLimits: { callsPerMinute: 10_000_000, sendsPerMinute: 60, sendsPerDay: 5000 }, log, now: () => now });
   const t = await connectTestClient({ server: "leadpulse", tools: TOOLS, runtime, apiKey });
   const call = async (name: string, args: Record<string, unknown>) => {
     const r = await t.client.callTool({ name, arguments: args });
@@ -71,7 +77,7 @@ export async function benchLeadpulseAnalytics(b: BenchContext): Promise<Sample[]
   out.push({
     name: "get_conversion_funnel (3 URL steps, 30d, per visitor)",
     ms: await time(k, () => call("get_conversion_funnel", { steps: STEPS })),
-    reference: { name: "SQL: per-visitor min() joins", ms: await time(k, () => sql(FUNNEL_SQL, [orgId, re("/"), re("/products/*"), re("/checkout")])) },
+    reference: { name: "SQL: per-visitor min() joins", ms: await time(k, () => sql(FUNNEL_SQL, [orgId, re("/"), re("/products/*"), re("/checkout"), now])) },
   });
   out.push({
     name: "get_conversion_funnel (type+URL steps, 30d, by device)",
@@ -84,7 +90,7 @@ export async function benchLeadpulseAnalytics(b: BenchContext): Promise<Sample[]
   out.push({
     name: "get_page_analytics (/pricing, 30d)",
     ms: await time(k, () => call("get_page_analytics", { url: "/pricing" })),
-    reference: { name: "SQL: window functions over the sessions' page views", ms: await time(k, () => sql(PAGE_SQL, [orgId, re("/pricing")])) },
+    reference: { name: "SQL: window functions over the sessions' page views", ms: await time(k, () => sql(PAGE_SQL, [orgId, re("/pricing"), now])) },
   });
   out.push({
     name: "get_page_analytics (/blog/*, 30d)",
@@ -93,13 +99,14 @@ export async function benchLeadpulseAnalytics(b: BenchContext): Promise<Sample[]
   out.push({
     name: "get_traffic_sources (source, 30d)",
     ms: await time(k, () => call("get_traffic_sources", {})),
-    reference: { name: "SQL: sessions by source + latest-session conversions", ms: await time(k, () => sql(SOURCES_SQL, [orgId, rc])) },
+    reference: { name: "SQL: sessions by source + latest-session conversions", ms: await time(k, () => sql(SOURCES_SQL, [orgId, rc, now])) },
   });
   out.push({
     name: "get_traffic_sources (campaign, 30d)",
     ms: await time(k, () => call("get_traffic_sources", { group_by: "campaign" })),
   });
   await t.close();
+  await runtime.close();
   await pool.end();
   return out;
 }
