@@ -25,6 +25,8 @@ const MAX_BATCH = 4_000;
 
 /** No visitor last seen `days` ago can score more: every signal's points are capped (caps add to 100) and decay with the last visit; each is rounded to 0.1 (8 signals: +0.4). */
 export const intentBound = (days: number) => 100 * 0.5 ** (Math.max(0, days) / INTENT_HALF_LIFE_DAYS) + 0.5;
+/** The days since the last visit at which intentBound falls to `score` (Infinity when it never does): only visitors seen since can reach it. */
+export const boundDays = (score: number) => (score > 0.5 ? INTENT_HALF_LIFE_DAYS * Math.log2(100 / (score - 0.5)) : Infinity);
 
 const BAND_RANGE: Record<Band, [number, number]> = { high: [BAND_CUTOFFS.high, Infinity], medium: [BAND_CUTOFFS.medium, BAND_CUTOFFS.high], low: [0, BAND_CUTOFFS.medium] };
 
@@ -70,8 +72,11 @@ export const identifyHighIntentVisitors = defineTool({
     let after: { t: Date; id: string } | null = null;
     let size = FIRST_BATCH;
     let complete = true;
+    let threshold = floor;
     for (;;) {
-      const batch = await candidateBatch(ctx.db, ctx.org, since, input.identified_only, after, size);
+      // Only visitors seen recently enough to reach the threshold: their bound is ≥ it.
+      const cut = new Date(Math.max(since.getTime(), now.getTime() - boundDays(threshold) * DAY));
+      const batch = await candidateBatch(ctx.db, ctx.org, cut, input.identified_only, after, size);
       if (batch.length === 0) break;
       const features = await visitorFeatures(ctx.db, ctx.org, batch.map((c) => c.id), now);
       for (const c of batch) {
@@ -85,8 +90,8 @@ export const identifyHighIntentVisitors = defineTool({
       scored += batch.length;
       const last = batch[batch.length - 1]!;
       after = { t: last.last_seen_at, id: last.id };
-      const threshold = top.length >= input.limit ? top[top.length - 1]!.s.score : floor;
-      if (batch.length < size || intentBound((now.getTime() - last.last_seen_at.getTime()) / DAY) < Math.max(threshold, floor)) break;
+      threshold = top.length >= input.limit ? top[top.length - 1]!.s.score : floor;
+      if (batch.length < size) break;
       if (scored >= MAX_SCORED) {
         complete = false;
         break;
