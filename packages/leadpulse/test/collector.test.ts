@@ -16,6 +16,7 @@ const ORIGIN = "http://localhost:5173";
 const UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
 let host: StartedHost;
 let limited: StartedHost;
+let perAddress: StartedHost;
 let sql: pg.Client;
 
 const env = (extra: Record<string, string> = {}) => ({ DATABASE_URL: tdb.url, MCP_HTTP_PORT: "0", LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", ...extra });
@@ -24,6 +25,8 @@ beforeAll(async () => {
   host = await startHttpHost(env(), { extraRoutes: collectorRoutes(env()) });
   const low = env({ LEADPULSE_COLLECT_PER_KEY_PER_MINUTE: "3", LEADPULSE_COLLECT_PER_ADDRESS_PER_MINUTE: "0" });
   limited = await startHttpHost(low, { extraRoutes: collectorRoutes(low) });
+  const addr = env({ LEADPULSE_COLLECT_PER_KEY_PER_MINUTE: "0", LEADPULSE_COLLECT_PER_ADDRESS_PER_MINUTE: "2" });
+  perAddress = await startHttpHost(addr, { extraRoutes: collectorRoutes(addr) });
   sql = new pg.Client({ connectionString: tdb.url });
   await sql.connect();
 });
@@ -31,6 +34,7 @@ afterAll(async () => {
   await sql?.end();
   await host?.close();
   await limited?.close();
+  await perAddress?.close();
 });
 
 let n = 0;
@@ -135,6 +139,18 @@ describe("POST /collect", () => {
     const limitedAnswer = await post({ events: [pageview("web_visitor_6")] }, { base: limited, key: "ms_site_limited_1" });
     expect(limitedAnswer.headers.get("access-control-expose-headers")).toMatch(/Retry-After/i);
     expect(await countFor("web_visitor_6")).toBe(3);
+  });
+});
+
+describe("per client address", () => {
+  it("limits requests per address with Retry-After, whatever the key", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post({ events: [pageview("web_visitor_7")] }, { base: perAddress })).status);
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    const r = await post({ events: [pageview("web_visitor_7")] }, { base: perAddress });
+    expect(r.body.error).toMatch(/from this address; retry after \d+ s/);
+    expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await countFor("web_visitor_7")).toBe(2);
   });
 });
 

@@ -18,7 +18,8 @@ ALTER TABLE site_keys ADD CONSTRAINT site_keys_organization_id_fkey FOREIGN KEY 
 
 -- The client's event id (collector and track_events): a retried batch stores nothing twice.
 ALTER TABLE touchpoints ADD COLUMN client_event_id text;
-CREATE UNIQUE INDEX touchpoints_client_event_key ON touchpoints (organization_id, client_event_id) WHERE client_event_id IS NOT NULL;
+-- The id leads: a lookup by ids is selective whatever the planner believes of the organization.
+CREATE UNIQUE INDEX touchpoints_client_event_key ON touchpoints (client_event_id, organization_id) WHERE client_event_id IS NOT NULL;
 
 -- Obvious automated clients (user agent): kept, never counted as visitors.
 ALTER TABLE visitors ADD COLUMN is_bot boolean NOT NULL DEFAULT false;
@@ -26,7 +27,7 @@ ALTER TABLE visitors ADD COLUMN user_agent text;
 
 -- Conversions a website reported through the collector name their touchpoint's event id.
 ALTER TABLE conversions ADD COLUMN client_event_id text;
-CREATE UNIQUE INDEX conversions_client_event_key ON conversions (organization_id, client_event_id) WHERE client_event_id IS NOT NULL;
+CREATE UNIQUE INDEX conversions_client_event_key ON conversions (client_event_id, organization_id) WHERE client_event_id IS NOT NULL;
 
 -- A stored URL's path: scheme, host, query and fragment removed, a trailing slash dropped
 -- ("https://x.test/pricing/?a=1" → "/pricing"; "" → "/").

@@ -83,21 +83,35 @@ function corsHeaders(origin: string | undefined): Record<string, string> {
 /** The site key as logs may show it: never the key itself. */
 const keyTag = (key: string) => createHash("sha256").update(key).digest("hex").slice(0, 12);
 
-async function findKey(pool: pg.Pool, key: string): Promise<SiteKeyRow | undefined> {
-  const { rows } = await pool.query<SiteKeyRow>(
-    `select k.organization_id::text, trim(o.default_country) as default_country, k.allowed_origins, k.revoked_at
-       from site_keys k join organizations o on o.id = k.organization_id where k.public_key = $1`,
-    [key],
-  );
-  return rows[0];
+/** How long a site key's row (or its absence) is reused: a revoked key stops working within this. */
+export const SITE_KEY_CACHE_MS = 10_000;
+const MAX_CACHED_KEYS = 10_000;
+
+/** Site keys by public key, cached per process for SITE_KEY_CACHE_MS (unknown keys too: a flood of
+ *  made-up keys does not reach the database on every request). */
+function siteKeys(pool: () => pg.Pool) {
+  const cache = new Map<string, { row: SiteKeyRow | undefined; until: number }>();
+  return async (key: string): Promise<SiteKeyRow | undefined> => {
+    const now = Date.now();
+    const hit = cache.get(key);
+    if (hit && hit.until > now) return hit.row;
+    const { rows } = await pool().query<SiteKeyRow>(
+      `select k.organization_id::text, trim(o.default_country) as default_country, k.allowed_origins, k.revoked_at
+         from site_keys k join organizations o on o.id = k.organization_id where k.public_key = $1`,
+      [key],
+    );
+    if (cache.size >= MAX_CACHED_KEYS) cache.clear();
+    cache.set(key, { row: rows[0], until: now + SITE_KEY_CACHE_MS });
+    return rows[0];
+  };
 }
 
 /** The key's checks shared by the preflight and the POST: a response when refused, else the key's row. */
-async function admit(pool: pg.Pool, req: HttpRequest): Promise<{ refused: HttpResponse } | { site: SiteKeyRow; key: string; origin: string | undefined }> {
+async function admit(findKey: (key: string) => Promise<SiteKeyRow | undefined>, req: HttpRequest): Promise<{ refused: HttpResponse } | { site: SiteKeyRow; key: string; origin: string | undefined }> {
   const key = req.query.get("key")?.trim();
   const origin = header(req, "origin");
   if (!key) return { refused: json(400, { error: "Give the site key: POST /collect?key=<site key> (the snippet's data-site-key)." }) };
-  const site = await findKey(pool, key);
+  const site = await findKey(key);
   if (!site) return { refused: json(401, { error: "Unknown site key. Check data-site-key on the snippet tag." }) };
   if (site.revoked_at) return { refused: json(403, { error: "This site key has been revoked. Use the organization's current site key." }) };
   if (origin === undefined || origin === "null") {
@@ -117,27 +131,42 @@ function pgRunner(client: pg.PoolClient): SqlRunner {
 export function collectorRoutes(env: Readonly<Record<string, string | undefined>> = process.env): HttpRoute[] {
   const settings = collectorSettings(env);
   let limiter: KeyedLimiter | undefined;
+  let current: pg.Pool | undefined;
   const poolFor = (ctx: RouteContext): pg.Pool => {
     const pool = poolOf(ctx.runtime.db);
     if (!pool) throw new Error("the runtime's database pool is closed");
-    return pool;
+    return (current = pool);
   };
+  const findKey = siteKeys(() => current!);
+
+  /** Per client address and per site key, on the shared store with points reserved in blocks (no
+   *  database write per request, no hot row): seconds to wait, or null. The limit is part of the
+   *  store's key: hosts configured alike share one window. */
+  async function overLimit(pool: pg.Pool, ip: string, key: string): Promise<{ wait: number; what: string } | null> {
+    limiter ??= createKeyedLimiter(pool);
+    if (settings.perAddressPerMinute > 0) {
+      const wait = await limiter.consume(`collect_ip:${settings.perAddressPerMinute}:${ip}`, settings.perAddressPerMinute);
+      if (wait !== null) return { wait, what: "from this address" };
+    }
+    if (settings.perKeyPerMinute > 0) {
+      const wait = await limiter.consume(`collect_key:${settings.perKeyPerMinute}:${keyTag(key)}`, settings.perKeyPerMinute);
+      if (wait !== null) return { wait, what: "for this site key" };
+    }
+    return null;
+  }
 
   async function collect(req: HttpRequest, ctx: RouteContext): Promise<HttpResponse> {
     const pool = poolFor(ctx);
-    const admitted = await admit(pool, req);
+    const admitted = await admit(findKey, req);
     if ("refused" in admitted) {
       const r = admitted.refused;
       return { ...r, headers: { ...r.headers, ...corsHeaders(header(req, "origin")) } };
     }
     const { site, key, origin } = admitted;
     const cors = corsHeaders(origin);
-    if (settings.perKeyPerMinute > 0) {
-      limiter ??= createKeyedLimiter(pool);
-      const wait = await limiter.consume(`collect_key:${keyTag(key)}`, settings.perKeyPerMinute);
-      if (wait !== null) {
-        return json(429, { error: `Too many requests for this site key; retry after ${wait} s.` }, { ...cors, "retry-after": String(wait) });
-      }
+    const limited = await overLimit(pool, req.ip, key);
+    if (limited) {
+      return json(429, { error: `Too many requests ${limited.what}; retry after ${limited.wait} s.` }, { ...cors, "retry-after": String(limited.wait) });
     }
     const type = (header(req, "content-type") ?? "").split(";")[0]!.trim().toLowerCase();
     if (type !== "" && type !== "text/plain" && type !== "application/json") {
@@ -176,12 +205,14 @@ export function collectorRoutes(env: Readonly<Record<string, string | undefined>
   const etag = `"${createHash("sha256").update(snippet).digest("hex").slice(0, 16)}"`;
 
   return [
-    { method: "POST", path: "/collect", bodyLimitBytes: MAX_BYTES, rateLimitPerMinute: settings.perAddressPerMinute, handle: collect },
+    // The per-address limit is the handler's (block-reserved like the per-key one), not the host's per-request row.
+    { method: "POST", path: "/collect", bodyLimitBytes: MAX_BYTES, handle: collect },
     {
       method: "OPTIONS",
       path: "/collect",
       async handle(req, ctx) {
-        const admitted = await admit(poolFor(ctx), req);
+        poolFor(ctx);
+        const admitted = await admit(findKey, req);
         if ("refused" in admitted) return { ...admitted.refused, status: admitted.refused.status === 400 ? 400 : 403 };
         return {
           status: 204,
