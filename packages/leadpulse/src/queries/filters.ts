@@ -7,16 +7,15 @@ import { DeviceTypeEnum } from "@marketsage/domain";
 import { z } from "zod";
 
 export const FILTER_DEFINITIONS =
-  "Filters select sessions: device and country are the session's, source is the session's UTM source (lower-case), else " +
-  "its referrer's host without www., else direct; new = the visitor's first session ever, returning = a later one; " +
-  "identified = the visitor is linked to a contact now.";
+  "Filters select sessions: device, country and source are the session's (source: UTM source, else referrer host, else " +
+  "direct); new = the visitor's first session; identified = the visitor is linked to a contact.";
 
 export const VisitorFilterShape = {
   device: DeviceTypeEnum.optional(),
-  country: z.string().regex(/^[A-Za-z]{2}$/, { error: "a 2-letter country code such as NG" }).transform((c) => c.toUpperCase()).optional().describe("ISO code, e.g. NG."),
-  source: z.string().trim().min(1).max(200).transform((s) => s.toLowerCase()).optional().describe("e.g. google.com, whatsapp, direct."),
+  country: z.string().regex(/^[A-Za-z]{2}$/, { error: "a 2-letter country code such as NG" }).transform((c) => c.toUpperCase()).optional(),
+  source: z.string().trim().min(1).max(200).transform((s) => s.toLowerCase()).optional().describe("e.g. google.com, whatsapp, direct"),
   visitor_type: z.enum(["new", "returning"]).optional(),
-  identified: z.boolean().optional().describe("Linked to a contact (true) or anonymous (false)."),
+  identified: z.boolean().optional(),
 };
 const VisitorFilter = z.object(VisitorFilterShape);
 export type VisitorFilter = z.output<typeof VisitorFilter>;

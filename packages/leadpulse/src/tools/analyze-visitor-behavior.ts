@@ -2,7 +2,7 @@ import { at, defineTool, lines, pct, UserError } from "@marketsage/core";
 import { ratio, resolveRange, ResolvedRange, roundTo, TimeRangeInput } from "@marketsage/domain";
 import { z } from "zod";
 import { behavior } from "../queries/behavior.ts";
-import { FILTER_DEFINITIONS, FilterEcho, filterEcho, filtersText, VisitorFilterShape } from "../queries/filters.ts";
+import { FilterEcho, filterEcho, filtersText, VisitorFilterShape } from "../queries/filters.ts";
 import { loadVisitor } from "../queries/visitor.ts";
 
 const r1 = (x: number | null) => roundTo(x, 1);
@@ -12,18 +12,17 @@ export const analyzeVisitorBehavior = defineTool({
   name: "analyze_visitor_behavior",
   title: "Visitor behaviour",
   description:
-    "How visitors browse: one visitor (id; default all their history) or the population of sessions started in a range " +
-    "(default 30d), filtered. Visitors, sessions, sessions per visitor, pages per session, median/mean session duration (first " +
-    "touchpoint → latest touchpoint end incl. its time on page, s), mean/median scroll depth (% per page view), top paths and " +
-    "entry paths (URL path), return rate (visitors with ≥ 2 sessions ever before the range's end / visitors), share identified. " +
-    `Bots excluded. ${FILTER_DEFINITIONS}`,
+    "One visitor (id; all history by default) or the sessions started in a range (default 30d), filtered; no bots: visitors, " +
+    "sessions, sessions/visitor, pages/session, session duration (first touchpoint → last touchpoint end, s), scroll depth " +
+    "(% per view), top and entry paths, return rate (2+ sessions before the range end), share identified. Filters: the " +
+    "session's device, country, source (UTM, else referrer host, else direct), new (first session) or returning; identified visitor.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     id: z.uuid().optional().describe("One visitor; omit for the population."),
     range: TimeRangeInput.optional(),
     ...VisitorFilterShape,
-    top: z.number().int().min(1).max(50).default(10).describe("Paths per list (default 10)."),
+    top: z.number().int().min(1).max(50).default(10),
   }),
   output: z.object({
     range: ResolvedRange.nullable().describe("null: all of the visitor's history."),

@@ -43,9 +43,9 @@ export const identifyHighIntentVisitors = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     active_days: z.number().int().min(1).max(90).default(30).describe("Seen within this many days (default 30)."),
-    min_score: z.number().min(0).max(100).optional().describe("Only scores at or above this."),
+    min_score: z.number().min(0).max(100).optional(),
     band: z.enum(["high", "medium", "low"]).optional(),
-    identified_only: z.boolean().default(false).describe("Only visitors linked to a contact."),
+    identified_only: z.boolean().default(false),
     limit: z.number().int().min(1).max(50).default(10).describe("1–50, default 10."),
   }),
   output: z.object({
