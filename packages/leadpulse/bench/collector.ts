@@ -118,7 +118,7 @@ async function cleanup(databaseUrl: string, orgId: string): Promise<void> {
 
 export async function benchCollector(b: BenchContext, opts: { seconds?: number; connections?: number } = {}): Promise<{ lines: string[] }> {
   const seconds = opts.seconds ?? 20;
-  const connections = opts.connections ?? 10;
+  const connections = opts.connections ?? 5;
   const org = DEMO_ORGS.find((o) => o.id === b.orgId) ?? DEMO_ORGS[0]!;
   const env = {
     ...process.env,

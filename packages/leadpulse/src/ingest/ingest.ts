@@ -67,7 +67,6 @@ interface VisitorRow {
   id: string;
   fingerprint: string;
   contact_id: string | null;
-  last_seen_at: Date;
   is_new: boolean;
 }
 
@@ -82,70 +81,75 @@ export async function ingestEvents(sql: SqlRunner, org: IngestOrg, client: Clien
   const { os, browser } = agentOf(ua);
   const country = client.country ?? null;
 
-  // 1. Visitors: create the new ones, then lock all of them (sorted: a fixed lock order).
-  const byVisitor = new Map<string, { first: number; last: number }>();
+  // 1. Visitors: created or updated in one statement (sorted: a fixed lock order). The update takes
+  //    the row lock, so concurrent batches of one visitor run one after the other, and it moves
+  //    first/last seen by the batch's activity (identify is not activity).
+  const byVisitor = new Map<string, { first: number | null; last: number | null }>();
   for (const e of events) {
+    const span = byVisitor.get(e.visitor_id) ?? { first: null, last: null };
+    byVisitor.set(e.visitor_id, span);
+    if (!isActivity(e)) continue;
     const t = e.ts.getTime();
-    const span = byVisitor.get(e.visitor_id);
-    if (!span) byVisitor.set(e.visitor_id, { first: t, last: t });
-    else {
-      span.first = Math.min(span.first, t);
-      span.last = Math.max(span.last, t);
-    }
+    span.first = span.first === null ? t : Math.min(span.first, t);
+    span.last = span.last === null ? t : Math.max(span.last, t);
   }
   const fingerprints = [...byVisitor.keys()].sort();
-  const newIds = fingerprints.map(() => randomUUID());
-  const inserted = await sql.query<{ fingerprint: string }>(
-    `insert into visitors (id, organization_id, fingerprint, device, os, browser, country, first_seen_at, last_seen_at, is_bot, user_agent)
-     select v.id, $1::uuid, v.fp, $4::"DeviceType", $5, $6, $7, v.first, v.first, $8, $9
-       from unnest($2::uuid[], $3::text[], $10::timestamptz[]) as v(id, fp, first)
-     on conflict (organization_id, fingerprint) do nothing
-     returning fingerprint`,
-    [org.id, newIds, fingerprints, device, os, browser, country, bot, ua ?? null, fingerprints.map((f) => new Date(byVisitor.get(f)!.first))],
+  const spanOf = (f: string) => byVisitor.get(f)!;
+  const fallback = Math.min(...events.map((e) => e.ts.getTime()));
+  const visitorRows = await sql.query<VisitorRow>(
+    `insert into visitors as v (id, organization_id, fingerprint, device, os, browser, country, first_seen_at, last_seen_at, is_bot, user_agent)
+     select x.id, $1::uuid, x.fp, $4::"DeviceType", $5, $6, $7, coalesce(x.first, x.fallback), coalesce(x.last, x.fallback), $8, $9
+       from unnest($2::uuid[], $3::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[]) as x(id, fp, first, last, fallback)
+     on conflict (organization_id, fingerprint) do update
+        set first_seen_at = least(v.first_seen_at, excluded.first_seen_at),
+            last_seen_at = greatest(v.last_seen_at, excluded.last_seen_at),
+            country = coalesce(v.country, excluded.country)
+     returning v.id::text, v.fingerprint, v.contact_id::text, (v.xmax = 0) as is_new`,
+    [
+      org.id,
+      fingerprints.map(() => randomUUID()),
+      fingerprints,
+      device,
+      os,
+      browser,
+      country,
+      bot,
+      ua ?? null,
+      fingerprints.map((f) => (spanOf(f).first === null ? null : new Date(spanOf(f).first!))),
+      fingerprints.map((f) => (spanOf(f).last === null ? null : new Date(spanOf(f).last!))),
+      fingerprints.map(() => new Date(fallback)),
+    ],
   );
-  const created = new Set(inserted.map((r) => r.fingerprint));
-  const visitorRows = await sql.query<Omit<VisitorRow, "is_new">>(
-    `select id::text, fingerprint, contact_id::text, last_seen_at from visitors
-      where organization_id = $1::uuid and fingerprint = any($2::text[]) order by fingerprint for update`,
-    [org.id, fingerprints],
-  );
-  const visitors = new Map<string, VisitorRow>(visitorRows.map((v) => [v.fingerprint, { ...v, is_new: created.has(v.fingerprint) }]));
+  const visitors = new Map<string, VisitorRow>(visitorRows.map((v) => [v.fingerprint, v]));
 
-  // 2. Duplicates: ids already stored (as touchpoints) in this organization.
+  // 2. Duplicates (ids already stored as touchpoints in this organization) and each visitor's latest
+  //    session, in one statement.
   const drafts = new Map<ValidEvent, TouchpointDraft>();
   for (const e of events) {
     const d = touchpointOf(e);
     if (d) drafts.set(e, d);
   }
   const draftIds = [...drafts.values()].map((d) => d.eventId);
-  const existing = draftIds.length
-    ? new Set(
-        (await sql.query<{ id: string }>(`select client_event_id as id from touchpoints where organization_id = $1::uuid and client_event_id = any($2::text[])`, [org.id, draftIds])).map((r) => r.id),
-      )
-    : new Set<string>();
+  const [known] = await sql.query<{ dups: string[] | null; latest: Array<{ visitor_id: string; id: string; last_ts: string }> | null }>(
+    `select array(select t.client_event_id from touchpoints t where t.client_event_id = any($2::text[]) and t.organization_id = $1::uuid) as dups,
+            (select json_agg(l) from (
+               select distinct on (s.visitor_id) s.visitor_id::text, s.id::text, coalesce(s.ended_at, s.started_at) as last_ts
+                 from visitor_sessions s
+                where s.organization_id = $1::uuid and s.visitor_id = any($3::uuid[])
+                order by s.visitor_id, s.started_at desc) l) as latest`,
+    [org.id, draftIds, visitorRows.map((v) => v.id)],
+  );
+  const existing = new Set(known?.dups ?? []);
   const fresh = events.filter((e) => !(drafts.has(e) && existing.has(e.id)));
   const duplicates = events.length - fresh.length;
 
   // 3. Sessions: continue each visitor's latest stored session when within the gap.
   const active = fresh.filter(isActivity);
-  const activeVisitorIds = [...new Set(active.map((e) => visitors.get(e.visitor_id)!.id))];
   const previous = new Map<string, SessionState>();
-  if (activeVisitorIds.length) {
-    const latest = await sql.query<{ visitor_id: string; id: string; last_ts: Date }>(
-      `select distinct on (s.visitor_id) s.visitor_id::text, s.id::text, coalesce(s.ended_at, s.started_at) as last_ts
-         from visitor_sessions s
-        where s.organization_id = $1::uuid and s.visitor_id = any($2::uuid[])
-        order by s.visitor_id, s.started_at desc`,
-      [org.id, activeVisitorIds],
-    );
-    const byId = new Map(latest.map((r) => [r.visitor_id, r]));
-    for (const v of visitors.values()) {
-      const s = byId.get(v.id);
-      if (!s) continue;
-      // The visitor's last activity belongs to their latest session (seeded open sessions have no end yet).
-      const last = new Date(Math.max(s.last_ts.getTime(), v.last_seen_at.getTime()));
-      previous.set(v.fingerprint, { sessionId: s.id, lastTs: last });
-    }
+  const byId = new Map((known?.latest ?? []).map((r) => [r.visitor_id, r]));
+  for (const v of visitors.values()) {
+    const s = byId.get(v.id);
+    if (s) previous.set(v.fingerprint, { sessionId: s.id, lastTs: new Date(s.last_ts) });
   }
   const assignment = assignSessions(
     active.map((e) => ({ visitor: e.visitor_id, ts: e.ts })),
@@ -157,77 +161,86 @@ export async function ingestEvents(sql: SqlRunner, org: IngestOrg, client: Clien
 
   // New sessions take their landing page, referrer and UTM from their earliest page view (else earliest event).
   const opened = assignment.sessions.filter((s) => s.isNew);
-  if (opened.length) {
-    const firstOf = new Map<string, ValidEvent>();
-    const firstView = new Map<string, ValidEvent>();
-    for (const e of active) {
-      const sid = sessionOf.get(e)!;
-      const f = firstOf.get(sid);
-      if (!f || e.ts < f.ts) firstOf.set(sid, e);
-      if (e.type === "pageview") {
-        const v = firstView.get(sid);
-        if (!v || e.ts < v.ts) firstView.set(sid, e);
-      }
+  const firstOf = new Map<string, ValidEvent>();
+  const firstView = new Map<string, ValidEvent>();
+  for (const e of active) {
+    const sid = sessionOf.get(e)!;
+    const f = firstOf.get(sid);
+    if (!f || e.ts < f.ts) firstOf.set(sid, e);
+    if (e.type === "pageview") {
+      const v = firstView.get(sid);
+      if (!v || e.ts < v.ts) firstView.set(sid, e);
     }
-    const rows = opened.map((s) => {
-      const landing = firstView.get(s.sessionId) ?? firstOf.get(s.sessionId)!;
-      const pv = landing.type === "pageview" ? landing : undefined;
-      return {
-        id: s.sessionId,
-        visitor: visitors.get(s.visitor)!.id,
-        started: s.firstTs,
-        ended: s.lastTs,
-        url: "url" in landing ? (landing.url ?? null) : null,
-        referrer: pv?.referrer ?? null,
-        utm: pv?.utm,
-      };
-    });
-    await sql.query(
-      `insert into visitor_sessions (id, organization_id, visitor_id, started_at, ended_at, landing_url, referrer, utm_source, utm_medium, utm_campaign, device, country)
-       select s.id, $1::uuid, s.visitor, s.started, s.ended, s.url, s.ref, s.src, s.med, s.camp, $11::"DeviceType", $12
-         from unnest($2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-              as s(id, visitor, started, ended, url, ref, src, med, camp)`,
+  }
+  const newSessions = opened.map((s) => {
+    const landing = firstView.get(s.sessionId) ?? firstOf.get(s.sessionId)!;
+    const pv = landing.type === "pageview" ? landing : undefined;
+    return {
+      id: s.sessionId,
+      visitor: visitors.get(s.visitor)!.id,
+      started: s.firstTs,
+      ended: s.lastTs,
+      url: "url" in landing ? (landing.url ?? null) : null,
+      referrer: pv?.referrer ?? null,
+      utm: pv?.utm,
+    };
+  });
+  const extended = assignment.sessions.filter((s) => !s.isNew);
+  const toStore = fresh.filter((e) => drafts.has(e));
+  const ds = toStore.map((e) => drafts.get(e)!);
+  const conversions = toStore.filter((e): e is Extract<ValidEvent, { type: "conversion" }> => e.type === "conversion");
+
+  // 4. One statement writes the sessions (new and extended), the touchpoints (ON CONFLICT on the
+  //    client's event id: a concurrent retry stores nothing twice) and their conversions.
+  let stored = 0;
+  if (newSessions.length || extended.length || ds.length) {
+    const [w] = await sql.query<{ stored: number }>(
+      `with new_sessions as (
+         insert into visitor_sessions (id, organization_id, visitor_id, started_at, ended_at, landing_url, referrer, utm_source, utm_medium, utm_campaign, device, country)
+         select s.id, $1::uuid, s.visitor, s.started, s.ended, s.url, s.ref, s.src, s.med, s.camp, $11::"DeviceType", $12
+           from unnest($2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+                as s(id, visitor, started, ended, url, ref, src, med, camp)
+         returning 1
+       ), extended as (
+         update visitor_sessions s set started_at = least(s.started_at, x.first), ended_at = greatest(coalesce(s.ended_at, s.started_at), x.last)
+           from unnest($13::uuid[], $14::timestamptz[], $15::timestamptz[]) as x(id, first, last)
+          where s.organization_id = $1::uuid and s.id = x.id
+         returning 1
+       ), tp as (
+         insert into touchpoints (organization_id, visitor_id, session_id, contact_id, type, url, title, occurred_at, duration_sec, scroll_depth, utm_source, utm_medium, utm_campaign, detail, client_event_id)
+         select $1::uuid, v.id, t.session, v.contact_id, t.type::"TouchpointType", t.url, t.title, t.at, null, null, t.src, t.med, t.camp, t.detail, t.eid
+           from unnest($16::text[], $17::uuid[], $18::text[], $19::text[], $20::text[], $21::timestamptz[], $22::text[], $23::text[], $24::text[], $25::jsonb[], $26::text[])
+                as t(fp, session, type, url, title, at, src, med, camp, detail, eid)
+           join visitors v on v.organization_id = $1::uuid and v.fingerprint = t.fp
+         on conflict (organization_id, client_event_id) where client_event_id is not null do nothing
+         returning client_event_id
+       ), conv as (
+         -- A goal without a value is a conversion worth 0 (in the organization's reporting currency).
+         insert into conversions (id, organization_id, contact_id, visitor_id, campaign_id, message_id, type, value, currency, occurred_at, client_event_id)
+         select gen_random_uuid(), $1::uuid, v.contact_id, v.id, null, null, c.goal, c.value, coalesce(c.currency, o.reporting_currency), c.at, c.eid
+           from unnest($27::text[], $28::text[], $29::numeric[], $30::text[], $31::timestamptz[], $32::text[]) as c(fp, goal, value, currency, at, eid)
+           join visitors v on v.organization_id = $1::uuid and v.fingerprint = c.fp
+           join organizations o on o.id = $1::uuid
+         on conflict (organization_id, client_event_id) where client_event_id is not null do nothing
+         returning 1
+       )
+       select (select count(*) from tp)::int as stored, (select count(*) from new_sessions) + (select count(*) from extended) + (select count(*) from conv) as writes`,
       [
         org.id,
-        rows.map((r) => r.id),
-        rows.map((r) => r.visitor),
-        rows.map((r) => r.started),
-        rows.map((r) => r.ended),
-        rows.map((r) => r.url),
-        rows.map((r) => r.referrer),
-        rows.map((r) => r.utm?.source ?? null),
-        rows.map((r) => r.utm?.medium ?? null),
-        rows.map((r) => r.utm?.campaign ?? null),
+        newSessions.map((r) => r.id),
+        newSessions.map((r) => r.visitor),
+        newSessions.map((r) => r.started),
+        newSessions.map((r) => r.ended),
+        newSessions.map((r) => r.url),
+        newSessions.map((r) => r.referrer),
+        newSessions.map((r) => r.utm?.source ?? null),
+        newSessions.map((r) => r.utm?.medium ?? null),
+        newSessions.map((r) => r.utm?.campaign ?? null),
         device,
         country,
-      ],
-    );
-  }
-  const extended = assignment.sessions.filter((s) => !s.isNew);
-  if (extended.length) {
-    await sql.query(
-      `update visitor_sessions s set started_at = least(s.started_at, x.first), ended_at = greatest(coalesce(s.ended_at, s.started_at), x.last)
-         from unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) as x(id, first, last)
-        where s.organization_id = $1::uuid and s.id = x.id`,
-      [org.id, extended.map((s) => s.sessionId), extended.map((s) => s.firstTs), extended.map((s) => s.lastTs)],
-    );
-  }
-
-  // 4. Touchpoints (and their conversions).
-  const toStore = fresh.filter((e) => drafts.has(e));
-  let stored = 0;
-  if (toStore.length) {
-    const ds = toStore.map((e) => drafts.get(e)!);
-    const rows = await sql.query<{ id: string }>(
-      `insert into touchpoints (organization_id, visitor_id, session_id, contact_id, type, url, title, occurred_at, duration_sec, scroll_depth, utm_source, utm_medium, utm_campaign, detail, client_event_id)
-       select $1::uuid, v.id, t.session, v.contact_id, t.type::"TouchpointType", t.url, t.title, t.at, null, null, t.src, t.med, t.camp, t.detail, t.eid
-         from unnest($2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::text[])
-              as t(fp, session, type, url, title, at, src, med, camp, detail, eid)
-         join visitors v on v.organization_id = $1::uuid and v.fingerprint = t.fp
-       on conflict (organization_id, client_event_id) where client_event_id is not null do nothing
-       returning client_event_id as id`,
-      [
-        org.id,
+        extended.map((s) => s.sessionId),
+        extended.map((s) => s.firstTs),
+        extended.map((s) => s.lastTs),
         ds.map((d) => d.clientVisitorId),
         toStore.map((e) => sessionOf.get(e)!),
         ds.map((d) => d.type),
@@ -239,30 +252,15 @@ export async function ingestEvents(sql: SqlRunner, org: IngestOrg, client: Clien
         ds.map((d) => d.utmCampaign),
         ds.map((d) => (d.detail ? JSON.stringify(d.detail) : null)),
         ds.map((d) => d.eventId),
+        conversions.map((e) => e.visitor_id),
+        conversions.map((e) => e.goal),
+        conversions.map((e) => e.value ?? 0),
+        conversions.map((e) => e.currency ?? null),
+        conversions.map((e) => e.ts),
+        conversions.map((e) => e.id),
       ],
     );
-    stored = rows.length;
-    const conversions = toStore.filter((e): e is Extract<ValidEvent, { type: "conversion" }> => e.type === "conversion");
-    if (conversions.length) {
-      // A goal without a value is a conversion worth 0 (in the organization's reporting currency).
-      await sql.query(
-        `insert into conversions (id, organization_id, contact_id, visitor_id, campaign_id, message_id, type, value, currency, occurred_at, client_event_id)
-         select gen_random_uuid(), $1::uuid, v.contact_id, v.id, null, null, c.goal, c.value, coalesce(c.currency, o.reporting_currency), c.at, c.eid
-           from unnest($2::text[], $3::text[], $4::numeric[], $5::text[], $6::timestamptz[], $7::text[]) as c(fp, goal, value, currency, at, eid)
-           join visitors v on v.organization_id = $1::uuid and v.fingerprint = c.fp
-           join organizations o on o.id = $1::uuid
-         on conflict (organization_id, client_event_id) where client_event_id is not null do nothing`,
-        [
-          org.id,
-          conversions.map((e) => e.visitor_id),
-          conversions.map((e) => e.goal),
-          conversions.map((e) => e.value ?? 0),
-          conversions.map((e) => e.currency ?? null),
-          conversions.map((e) => e.ts),
-          conversions.map((e) => e.id),
-        ],
-      );
-    }
+    stored = w?.stored ?? 0;
   }
 
   // 5. page_leave: the named page view, else the visitor's latest view of that URL at or before it.
@@ -334,28 +332,6 @@ export async function ingestEvents(sql: SqlRunner, org: IngestOrg, client: Clien
       v.contact_id = contact;
     }
     identified.push({ visitor_id: e.visitor_id, contact_id: contact, backfilled });
-  }
-
-  // 7. The visitors' first and last activity.
-  const seen = new Map<string, { first: number; last: number }>();
-  for (const e of active) {
-    const t = e.ts.getTime();
-    const s = seen.get(e.visitor_id);
-    if (!s) seen.set(e.visitor_id, { first: t, last: t });
-    else {
-      s.first = Math.min(s.first, t);
-      s.last = Math.max(s.last, t);
-    }
-  }
-  if (seen.size) {
-    const fps = [...seen.keys()];
-    await sql.query(
-      `update visitors v set first_seen_at = least(v.first_seen_at, x.first), last_seen_at = greatest(v.last_seen_at, x.last),
-              country = coalesce(v.country, $5)
-         from unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) as x(fp, first, last)
-        where v.organization_id = $1::uuid and v.fingerprint = x.fp`,
-      [org.id, fps, fps.map((f) => new Date(seen.get(f)!.first)), fps.map((f) => new Date(seen.get(f)!.last)), country],
-    );
   }
 
   return {
