@@ -65,10 +65,19 @@ export async function behavior(db: DbHandle, org: Pick<OrgInfo, "id">, q: Behavi
         from t group by t.session_id
     ),
     vis as (select distinct visitor_id, contact_id from s),
+    -- Returning: 2+ sessions of any kind in the range, or one before it (an index probe only for
+    -- those; counting every visitor's history was a nested loop of 150k probes at bench scale).
+    inr as (
+      select h.visitor_id, count(*) as n from visitor_sessions h
+       where h.organization_id = ${org.id}::uuid and h.started_at < ${q.to}
+         ${q.from ? Prisma.sql`and h.started_at >= ${q.from}` : Prisma.empty}
+         ${q.visitorId ? Prisma.sql`and h.visitor_id = ${q.visitorId}::uuid` : Prisma.empty}
+       group by h.visitor_id
+    ),
     hist as (
-      select h.visitor_id from visitor_sessions h
-       where h.organization_id = ${org.id}::uuid and h.visitor_id in (select visitor_id from vis) and h.started_at < ${q.to}
-       group by h.visitor_id having count(*) >= 2
+      select vis.visitor_id from vis join inr on inr.visitor_id = vis.visitor_id
+       where inr.n >= 2
+          ${q.from ? Prisma.sql`or exists (select 1 from visitor_sessions p where p.organization_id = ${org.id}::uuid and p.visitor_id = vis.visitor_id and p.started_at < ${q.from})` : Prisma.empty}
     ),
     paths as (
       select u.path, sum(x.n)::int as views, count(distinct x.visitor_id)::int as visitors
