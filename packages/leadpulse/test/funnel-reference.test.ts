@@ -73,7 +73,7 @@ describe("funnel steps: syntax and refusals", () => {
   it("labels and the syntax paragraph", () => {
     expect(stepLabel({ type: "PAGEVIEW", url: "/pricing" })).toBe("PAGEVIEW /pricing");
     expect(stepLabel({ name: "Signed up", type: "FORM_SUBMIT" })).toBe("Signed up");
-    for (const word of ["`*`", "strictly later", "window", "visitor", "session", "first match"]) expect(FUNNEL_SYNTAX).toContain(word);
+    for (const word of ["`*`", "strictly later", "window", "unit", "first match"]) expect(FUNNEL_SYNTAX).toContain(word);
   });
 });
 

@@ -16,3 +16,7 @@ CREATE INDEX touchpoints_session_pageviews_idx ON touchpoints (session_id, occur
 CREATE INDEX visitor_sessions_org_started_cover_idx ON visitor_sessions (organization_id, started_at)
   INCLUDE (id, visitor_id, utm_source, utm_medium, utm_campaign, referrer);
 DROP INDEX visitor_sessions_organization_id_started_at_idx;
+
+-- Channel engagement's audience sample: identified visitors on a device, most recently seen first.
+CREATE INDEX visitors_identified_device_idx ON visitors (organization_id, device, last_seen_at DESC)
+  INCLUDE (contact_id) WHERE contact_id IS NOT NULL AND NOT is_bot;

@@ -46,13 +46,11 @@ export const FunnelSteps = z
   .array(FunnelStep, { error: "must be a list of steps" })
   .min(MIN_STEPS, { error: `a funnel needs at least ${MIN_STEPS} steps` })
   .max(MAX_STEPS, { error: `a funnel has at most ${MAX_STEPS} steps` })
-  .describe(`The funnel's ${MIN_STEPS}–${MAX_STEPS} steps, in order.`);
+  .describe("In order.");
 
 export const FUNNEL_SYNTAX =
-  "Each step matches a touchpoint by type, URL path pattern, or both. Patterns: `*` = any run within the path; scheme, " +
-  "host, query and a trailing slash are ignored (`/pricing`, `/blog/*`). Strict order: step 1 at the unit's first match " +
-  "in the range; each next step at its earliest match strictly later, within the window after step 1 (end included). " +
-  "A unit is a visitor (all sessions) or a session.";
+  "Steps match a touchpoint by type, URL pattern (`*` = any run in the path; host, query ignored) or both. Step 1: the " +
+  "unit's first match in the range; each next step: its first match strictly later, within the window after step 1.";
 
 /** The step's label in answers: its name, else its type and URL pattern. */
 export function stepLabel(step: FunnelStepInput): string {

@@ -12,10 +12,9 @@ export const analyzeVisitorBehavior = defineTool({
   name: "analyze_visitor_behavior",
   title: "Visitor behaviour",
   description:
-    "One visitor (id; all history by default) or the sessions started in a range (default 30d), filtered; no bots: visitors, " +
-    "sessions, sessions/visitor, pages/session, session duration (first touchpoint → last touchpoint end, s), scroll depth " +
-    "(% per view), top and entry paths, return rate (2+ sessions before the range end), share identified. Filters: the " +
-    "session's device, country, source (UTM, else referrer host, else direct), new (first session) or returning; identified visitor.",
+    "One visitor (id; all history) or the sessions started in a range (default 30d), filtered by the session's device, " +
+    "country, source, new/returning, identified; no bots: visitors, sessions, pages/session, duration (s), scroll (%), " +
+    "top and entry paths, return rate, share identified.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({

@@ -47,7 +47,7 @@ export const getConversionFunnel = defineTool({
   name: "get_conversion_funnel",
   title: "Conversion funnel",
   description:
-    `Website funnel: per step entered, converted, step/overall conversion, drop-off, median/p90 seconds to next; optional breakdown. ${FUNNEL_SYNTAX}`,
+    `Website funnel, per step: entered, converted, conversion, drop-off, median/p90 s to next. ${FUNNEL_SYNTAX}`,
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
@@ -56,7 +56,7 @@ export const getConversionFunnel = defineTool({
     window_days: z.number().int().min(1).max(90).default(7).describe("Days after step 1."),
     unit: z.enum(["visitor", "session"]).default("visitor"),
     breakdown: z.enum(["device", "country", "source", "new_vs_returning"]).optional(),
-    max_groups: z.number().int().min(1).max(20).default(8).describe("Groups kept; rest merged."),
+    max_groups: z.number().int().min(1).max(20).default(8),
   }),
   output: z.object({
     range: PeriodOut,

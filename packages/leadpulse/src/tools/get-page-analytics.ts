@@ -11,9 +11,8 @@ export const getPageAnalytics = defineTool({
   name: "get_page_analytics",
   title: "Page analytics",
   description:
-    "Page views of a URL path or pattern (`*` = any run in the path; host and query ignored) in a range (default 30d): views, visitors, " +
-    "paths, time on page, bounce rate (landings with no other view / landings), exit rate (session's last view / views), scroll " +
-    "buckets, top referrers and UTM sources. Bots excluded.",
+    "A URL path or pattern (`*` = any run in the path) in a range (default 30d): views, visitors, paths, time on page, bounce " +
+    "rate (landings with no other view / landings), exit rate (last views / views), scroll buckets, referrers, UTM sources. No bots.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({

@@ -19,14 +19,13 @@ export const getRealTimeVisitors = defineTool({
   name: "get_real_time_visitors",
   title: "Real-time visitors",
   description:
-    "Visitors on the website now: those with a touchpoint in the last `minutes` (window (now − N min, now]), bots excluded — " +
-    "count, page views, top pages (visitors per URL path), countries, devices and sources (session's UTM source, else referrer " +
-    "host, else direct), each beside the previous window of the same length and the change.",
+    "Visitors with a touchpoint in the last `minutes`, no bots: count, page views, top pages, countries, devices, sources " +
+    "(UTM, else referrer host, else direct), each beside the previous window of equal length.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    minutes: z.number().int().min(1).max(60).default(5).describe("Window length in minutes (1–60, default 5)."),
-    top: z.number().int().min(1).max(20).default(5).describe("Items per breakdown (default 5)."),
+    minutes: z.number().int().min(1).max(60).default(5).describe("Window length."),
+    top: z.number().int().min(1).max(20).default(5).describe("Items per list."),
   }),
   output: z.object({
     window: z.object({ minutes: z.number().int(), from: z.string(), to: z.string(), previous_from: z.string() }),

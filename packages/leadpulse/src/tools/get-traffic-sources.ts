@@ -21,8 +21,8 @@ export const getTrafficSources = defineTool({
   name: "get_traffic_sources",
   title: "Traffic sources",
   description:
-    "Website sessions started in a range (default 30d) by UTM source (else referrer host, else direct), source/medium or campaign: " +
-    "sessions, visitors, conversions, conversion rate (converted sessions / sessions), revenue (reporting currency), most sessions first, with totals. Bots excluded.",
+    "Sessions started in a range (default 30d) by source (UTM, else referrer host, else direct), source/medium or campaign: " +
+    "sessions, visitors, conversions, conversion rate, revenue (reporting currency), with totals. No bots.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({

@@ -31,15 +31,13 @@ export const getVisitor = defineTool({
   name: "get_visitor",
   title: "Website visitor",
   description:
-    "One website visitor by id: device, OS, browser, geo, first/last seen, the source of their first visit (UTM source, else " +
-    "referrer host, else direct), sessions (count, latest 5), the journey of touchpoints OLDEST FIRST (paged by journey_cursor), " +
-    `the features and the ${INTENT_MODEL_VERSION} intent and engagement scores with each signal's points and why, the linked ` +
-    "contact when identified (email/phone masked without PII access) with the channels they are reachable on, and the next " +
-    "action. Bots are flagged and not scored. Durations in seconds, scroll depth in %.",
+    "One website visitor: device, OS, browser, geo, first/last seen, first visit's source, sessions (count, latest 5), the " +
+    `journey oldest first (paged), features and ${INTENT_MODEL_VERSION} intent and engagement scores with each signal's points, ` +
+    "the linked contact (masked without PII access) with the channels they are reachable on, and the next action. Bots are flagged, not scored.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    id: z.uuid().describe("Visitor id."),
+    id: z.uuid(),
     journey_limit: LimitInput(20, 100),
     journey_cursor: CursorInput,
   }),

@@ -12,11 +12,10 @@ const DAY = 86_400_000;
 
 /** MODEL_DESCRIPTION trimmed to the tool's budget (the weights as INTENT_WEIGHTS, the channel rule as chooseChannel). */
 const BRIEF_MODEL =
-  `Model ${INTENT_MODEL_VERSION} (points, capped): pricing views 8 (max 24), checkout views 10 (20), unsubmitted form 15, return ` +
+  `Model ${INTENT_MODEL_VERSION} (capped points): pricing views 8 (max 24), checkout views 10 (20), unsubmitted form 15, return ` +
   "visits 4 (12), form submits 8, key-page time 1/30 s (8), product views 2 (8), key-page scroll 1/20 % (5); × 0.5^(days since last " +
-  `visit/${INTENT_HALF_LIFE_DAYS}). High ≥ ${BAND_CUTOFFS.high}, medium ≥ ${BAND_CUTOFFS.medium}. Channel: best engagement rate ` +
-  `(opened/clicked/replied ÷ delivered, ${ENGAGEMENT_WINDOW_DAYS} d, contacts of the visitor's country and device) among reachable ` +
-  `channels (≥ ${MIN_DELIVERED} delivered, else WhatsApp > SMS > email); anonymous: on-site action.`;
+  `visit/${INTENT_HALF_LIFE_DAYS}). High ≥ ${BAND_CUTOFFS.high}, medium ≥ ${BAND_CUTOFFS.medium}. Channel: the reachable one the ` +
+  `visitor's country and device engage with most (${ENGAGEMENT_WINDOW_DAYS} d, ≥ ${MIN_DELIVERED} delivered).`;
 
 /** The most visitors one call scores; beyond it the answer says it is incomplete. */
 export const MAX_SCORED = 20_000;
@@ -42,11 +41,11 @@ export const identifyHighIntentVisitors = defineTool({
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    active_days: z.number().int().min(1).max(90).default(30).describe("Seen within this many days (default 30)."),
+    active_days: z.number().int().min(1).max(90).default(30).describe("Seen within these days."),
     min_score: z.number().min(0).max(100).optional(),
     band: z.enum(["high", "medium", "low"]).optional(),
     identified_only: z.boolean().default(false),
-    limit: z.number().int().min(1).max(50).default(10).describe("1–50, default 10."),
+    limit: z.number().int().min(1).max(50).default(10),
   }),
   output: z.object({
     model: z.string(),
