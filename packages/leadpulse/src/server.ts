@@ -1,4 +1,5 @@
-import type { ServerModule } from "@marketsage/core";
+import type { ResourceDefinition, ServerModule } from "@marketsage/core";
+import { funnelReview, hotLeadsFollowUp } from "./prompts.ts";
 import { analyzeVisitorBehavior } from "./tools/analyze-visitor-behavior.ts";
 import { getConversionFunnel } from "./tools/get-conversion-funnel.ts";
 import { getPageAnalytics } from "./tools/get-page-analytics.ts";
@@ -20,6 +21,17 @@ export const leadpulseTools = {
   trackEvents,
 } as const;
 
+export const leadpulseResources: ResourceDefinition[] = [
+  {
+    name: "visitor",
+    title: "Website visitor",
+    description: "A website visitor as JSON (the same as get_visitor: profile, sessions, journey, scores, next action).",
+    uriTemplate: "visitor://{id}",
+    tool: "get_visitor",
+    args: (p) => ({ id: p.id }),
+  },
+];
+
 export const leadpulseServer: ServerModule = {
   name: "leadpulse",
   version: "0.1.0",
@@ -29,6 +41,8 @@ export const leadpulseServer: ServerModule = {
     "an explained intent score with the next action. Bots are excluded from every count. Times are UTC; money is in the " +
     "organization's reporting currency.",
   tools: Object.values(leadpulseTools),
+  resources: leadpulseResources,
+  prompts: [hotLeadsFollowUp, funnelReview],
 };
 
 /** What the catalog loads (@marketsage/catalog): the module, the client's methods, a health probe. */
