@@ -4,13 +4,12 @@
 //
 // The clock is the data's (the organization's latest touchpoint, the seed's "now"), so "30 days"
 // holds the same seeded month whenever the bench runs; the hand-written SQL takes the same now (its last parameter).
-import pg from "pg";
-import { createRuntime, type AnyTool, type BenchContext, type BenchSample as Sample, type BenchSpec } from "@marketsage/core";
-import { ALL_ON, connectTestClient } from "@marketsage/core/testing";
+import type { AnyTool, BenchContext, BenchSample as Sample, BenchSpec } from "@marketsage/core";
 import { urlPatternRegex } from "@marketsage/domain";
 import { getConversionFunnel } from "../src/tools/get-conversion-funnel.ts";
 import { getPageAnalytics } from "../src/tools/get-page-analytics.ts";
 import { getTrafficSources } from "../src/tools/get-traffic-sources.ts";
+import { onDataClock } from "./data-clock.ts";
 
 const TOOLS: AnyTool[] = [getConversionFunnel, getPageAnalytics, getTrafficSources];
 const STEPS = [{ url: "/" }, { url: "/products/*" }, { url: "/checkout" }];
@@ -58,18 +57,8 @@ const SOURCES_SQL = `
     from s left join c on c.sid = s.id group by 1 order by 2 desc`;
 
 export async function benchLeadpulseAnalytics(b: BenchContext): Promise<Sample[]> {
-  const { databaseUrl: url, apiKey, orgId, n, time, log } = b;
-  const pool = new pg.Pool({ connectionString: url, max: 2, options: "-c jit=off -c work_mem=64MB" });
-  const at = ((await pool.query(`select max(occurred_at) at from touchpoints where organization_id = $1`, [orgId])).rows[0] as { at: Date }).at;
-  const now = new Date(at.getTime() + 1_000);
-  const runtime = createRuntime({ databaseUrl: url, flags: ALL_ON, rateLimits: { callsPerMinute: 10_000_000, sendsPerMinute: 60, sendsPerDay: 5000 }, log, now: () => now });
-  const t = await connectTestClient({ server: "leadpulse", tools: TOOLS, runtime, apiKey });
-  const call = async (name: string, args: Record<string, unknown>) => {
-    const r = await t.client.callTool({ name, arguments: args });
-    if (r.isError) throw new Error(`${name}: ${JSON.stringify(r.content)}`);
-    return r;
-  };
-  const sql = (text: string, params: unknown[]) => pool.query(text, params);
+  const { orgId, n, time } = b;
+  const { now, sql, call, close } = await onDataClock(b, TOOLS, { options: "-c jit=off -c work_mem=64MB" });
   const [{ rc }] = (await sql(`select trim(reporting_currency) rc from organizations where id = $1`, [orgId])).rows;
   const re = (p: string) => urlPatternRegex(p);
   const k = Math.min(n, 20);
@@ -105,9 +94,7 @@ export async function benchLeadpulseAnalytics(b: BenchContext): Promise<Sample[]
     name: "get_traffic_sources (campaign, 30d)",
     ms: await time(k, () => call("get_traffic_sources", { group_by: "campaign" })),
   });
-  await t.close();
-  await runtime.close();
-  await pool.end();
+  await close();
   return out;
 }
 

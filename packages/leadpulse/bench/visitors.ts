@@ -5,13 +5,12 @@
 //
 // The clock is the data's: the organization's latest touchpoint (the seed's "now"), so the
 // real-time window holds the seeded live visitors whenever the bench runs.
-import pg from "pg";
-import { createRuntime, type AnyTool, type BenchContext, type BenchSample as Sample } from "@marketsage/core";
-import { ALL_ON, connectTestClient } from "@marketsage/core/testing";
+import type { AnyTool, BenchContext, BenchSample as Sample } from "@marketsage/core";
 import { analyzeVisitorBehavior } from "../src/tools/analyze-visitor-behavior.ts";
 import { getRealTimeVisitors } from "../src/tools/get-real-time-visitors.ts";
 import { getVisitor } from "../src/tools/get-visitor.ts";
 import { identifyHighIntentVisitors } from "../src/tools/identify-high-intent-visitors.ts";
+import { onDataClock } from "./data-clock.ts";
 
 const TOOLS: AnyTool[] = [getRealTimeVisitors, identifyHighIntentVisitors, getVisitor, analyzeVisitorBehavior];
 
@@ -31,18 +30,8 @@ const VISITOR_SQL = `
          (select json_agg(x) from (select type, url, occurred_at from touchpoints where organization_id = $1 and visitor_id = $2 order by occurred_at, id limit 21) x)`;
 
 export async function benchLeadpulseVisitors(b: BenchContext): Promise<Sample[]> {
-  const { databaseUrl: url, apiKey, orgId, n, time, log } = b;
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
-  const sql = (text: string, params: unknown[]) => pool.query(text, params);
-  const at = ((await sql(`select max(occurred_at) at from touchpoints where organization_id = $1`, [orgId])).rows[0] as { at: Date }).at;
-  const now = new Date(at.getTime() + 1_000);
-  const runtime = createRuntime({ databaseUrl: url, flags: ALL_ON, rateLimits: { callsPerMinute: 10_000_000, sendsPerMinute: 60, sendsPerDay: 5000 }, log, now: () => now });
-  const t = await connectTestClient({ server: "leadpulse", tools: TOOLS, runtime, apiKey });
-  const call = async (name: string, args: Record<string, unknown>) => {
-    const r = await t.client.callTool({ name, arguments: args });
-    if (r.isError) throw new Error(`${name}: ${JSON.stringify(r.content)}`);
-    return r.structuredContent as Record<string, unknown>;
-  };
+  const { orgId, n, time } = b;
+  const { now, sql, call, close } = await onDataClock(b, TOOLS);
   const visitors = (
     await sql(`select id::text from visitors where organization_id = $1 and not is_bot and last_seen_at >= $2 order by hashtext(id::text) limit 50`, [orgId, new Date(now.getTime() - 30 * 86_400_000)])
   ).rows.map((r) => r.id as string);
@@ -86,8 +75,6 @@ export async function benchLeadpulseVisitors(b: BenchContext): Promise<Sample[]>
   ] as const) {
     out.push({ name: `analyze_visitor_behavior (population, ${label})`, ms: await time(Math.min(n, 5), () => call("analyze_visitor_behavior", args)) });
   }
-  await t.close();
-  await runtime.close();
-  await pool.end();
+  await close();
   return out;
 }

@@ -1,10 +1,11 @@
 // leadpulse in the harness (pnpm harness, pnpm start): arguments for every tool drawn from the
 // organization's demo data, the read tools whose answers do not depend on the clock, and this
 // server's part of the story. The catalog entry points here; nothing else knows these tools.
+import { randomUUID } from "node:crypto";
 import { expectThat, firstRow as first, type ArgBuilder, type HarnessSpec, type StoryStep } from "@marketsage/core";
 
 /** A stable, readable id for events the harness sends (8–64 of A–Za–z0–9_-). */
-const harnessId = (what: string) => `harness_${what}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e9).toString(36)}`;
+const harnessId = (what: string) => `harness_${what}_${randomUUID().replace(/-/g, "").slice(0, 20)}`;
 
 /** The 30 whole UTC days before the day of the demo data's latest touchpoint: a fixed range, so
  *  the same call gives the same answer however the clock moves (the stable probes). */

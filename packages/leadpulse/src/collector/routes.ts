@@ -128,7 +128,8 @@ function pgRunner(client: pg.PoolClient): SqlRunner {
   return { query: async <T>(text: string, params: unknown[]) => (await client.query(text, params)).rows as T[] };
 }
 
-export function collectorRoutes(env: Readonly<Record<string, string | undefined>> = process.env): HttpRoute[] {
+/** The routes, with settings from the host's environment (the catalog entry passes it). */
+export function collectorRoutes(env: Readonly<Record<string, string | undefined>>): HttpRoute[] {
   const settings = collectorSettings(env);
   let limiter: KeyedLimiter | undefined;
   let current: pg.Pool | undefined;

@@ -59,14 +59,8 @@ export interface LinkedContact {
   reachable: Reachable;
 }
 
-interface ContactRow {
-  id: string;
-  first_name: string | null;
-  last_name: string | null;
-  email: string | null;
-  phone: string | null;
-  country: string;
-  status: ContactStatusName;
+/** A linked contact as read: its consent columns instead of the reachability they give. */
+interface ContactRow extends Omit<LinkedContact, "reachable"> {
   consent_email: ConsentActionName | null;
   consent_sms: ConsentActionName | null;
   consent_whatsapp: ConsentActionName | null;
