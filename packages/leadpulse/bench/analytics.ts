@@ -1,10 +1,10 @@
 // leadpulse's analytics tools at the current scale (get_conversion_funnel, get_page_analytics,
-// get_traffic_sources), each beside hand-written SQL for the same answer. The lead wires
-// `analyticsBench` into the package's bench entry (BenchSpec part "leadpulse-analytics").
+// get_traffic_sources), each beside hand-written SQL for the same answer (bench parts `leadpulse`
+// and `leadpulse-analytics`).
 //
 // The clock is the data's (the organization's latest touchpoint, the seed's "now"), so "30 days"
 // holds the same seeded month whenever the bench runs; the hand-written SQL takes the same now (its last parameter).
-import type { AnyTool, BenchContext, BenchSample as Sample, BenchSpec } from "@marketsage/core";
+import type { AnyTool, BenchContext, BenchSample as Sample } from "@marketsage/core";
 import { urlPatternRegex } from "@marketsage/domain";
 import { getConversionFunnel } from "../src/tools/get-conversion-funnel.ts";
 import { getPageAnalytics } from "../src/tools/get-page-analytics.ts";
@@ -97,7 +97,3 @@ export async function benchLeadpulseAnalytics(b: BenchContext): Promise<Sample[]
   await close();
   return out;
 }
-
-export const analyticsBench: BenchSpec = {
-  "leadpulse-analytics": async (b) => ({ samples: await benchLeadpulseAnalytics(b) }),
-};
