@@ -78,7 +78,7 @@ async function drift(scope: { sessions?: string[]; orgs?: string[] }) {
        select s.* from visitor_sessions s
         where ($1::uuid[] is null or s.id = any($1::uuid[])) and ($2::uuid[] is null or s.organization_id = any($2::uuid[]))
      ), pv as (
-       select t.session_id, t.id, t.occurred_at,
+       select t.session_id, t.id, t.occurred_at, regexp_replace(regexp_replace(t.url, '^https?://[^/]+', ''), '[?#].*$', '') as route,
               row_number() over (partition by t.session_id order by t.occurred_at, t.id) as first_rank,
               row_number() over (partition by t.session_id order by t.occurred_at desc, t.id desc) as last_rank
          from touchpoints t join scope s on s.id = t.session_id
@@ -86,14 +86,16 @@ async function drift(scope: { sessions?: string[]; orgs?: string[] }) {
      ), ref as (
        select s.id, count(p.id)::int as page_views,
               max(p.id) filter (where p.first_rank = 1) as landing_id, max(p.occurred_at) filter (where p.first_rank = 1) as landing_at,
-              max(p.id) filter (where p.last_rank = 1) as exit_id, max(p.occurred_at) filter (where p.last_rank = 1) as exit_at
+              max(p.id) filter (where p.last_rank = 1) as exit_id, max(p.occurred_at) filter (where p.last_rank = 1) as exit_at,
+              max(p.route) filter (where p.first_rank = 1) as landing_route, max(p.route) filter (where p.last_rank = 1) as exit_route
          from scope s left join pv p on p.session_id = s.id
         group by s.id
      ), bad as (
-       select s.id, s.page_views, s.landing_id, s.landing_at, s.exit_id, s.exit_at,
-              r.page_views as ref_page_views, r.landing_id as ref_landing_id, r.landing_at as ref_landing_at, r.exit_id as ref_exit_id, r.exit_at as ref_exit_at
+       select s.id, s.page_views, s.landing_id, s.landing_at, s.exit_id, s.exit_at, s.landing_route, s.exit_route,
+              r.landing_route as ref_landing_route, r.exit_route as ref_exit_route, r.page_views as ref_page_views, r.landing_id as ref_landing_id, r.landing_at as ref_landing_at, r.exit_id as ref_exit_id, r.exit_at as ref_exit_at
          from scope s join ref r using (id)
-        where (s.page_views, s.landing_id, s.landing_at, s.exit_id, s.exit_at) is distinct from (r.page_views, r.landing_id, r.landing_at, r.exit_id, r.exit_at)
+        where (s.page_views, s.landing_id, s.landing_at, s.exit_id, s.exit_at, s.landing_route, s.exit_route)
+              is distinct from (r.page_views, r.landing_id, r.landing_at, r.exit_id, r.exit_at, r.landing_route, r.exit_route)
      )
      select (select count(*)::int from scope) as checked, coalesce((select json_agg(bad order by bad.id) from bad), '[]'::json) as mismatches`,
     [scope.sessions ?? null, scope.orgs ?? null],
@@ -504,15 +506,12 @@ describe("stored generated columns and the route skip scan", () => {
   });
 });
 
-// Found by this file; the assertions state what the migration promises, marked it.fails until the
-// migration is fixed (then vitest reports them as passing unexpectedly: drop the .fails).
-describe("known defects", () => {
-  // marketsage_rebuild_session_pages rewrites only sessions whose (page_views, landing_id, exit_id)
-  // differ from their page views — landing_at and exit_at are not compared. A bulk write that moves
-  // the landing's or exit's time while it stays first or last (e.g. a clock-skew correction loaded
-  // with bulk_load on) therefore leaves landing_at/exit_at stale after the rebuild, and sources
-  // and page analytics read the stale times.
-  it.fails("the rebuild fixes landing_at and exit_at when only the landing's and exit's times changed", async () => {
+// Found by this file and fixed in the migration: the rebuild compares the times too, and the UPDATE
+// trigger counts a row whose id changed on both sides.
+describe("bulk time shifts and id changes", () => {
+  // A bulk write that moves the landing's or exit's time while it stays first or last (e.g. a
+  // clock-skew correction loaded with bulk_load on): the rebuild must rewrite landing_at/exit_at.
+  it("the rebuild fixes landing_at and exit_at when only the landing's and exit's times changed", async () => {
     const { S, ev, base } = await visit("sp_bug_rebuild", [0, 1, 2]);
     try {
       const setTime = (e: Ev, ts: number): Stmt => ({ text: `update touchpoints set occurred_at = $2 where organization_id = $3 and client_event_id = $1`, params: [e.id, new Date(ts), ORG_A.id] });
@@ -524,11 +523,9 @@ describe("known defects", () => {
     }
   });
 
-  // The UPDATE trigger pairs old and new rows by id (old_rows JOIN new_rows USING (id)), so an
-  // update of a page view's id pairs nothing and recounts no session: landing_id/exit_id keep the
-  // old id, which no longer exists. Only reachable by rewriting primary keys (nothing in the code
-  // base does), but then the summary names a touchpoint that is gone.
-  it.fails("changing a page view's id moves the landing to the new id", async () => {
+  // Rewriting a primary key (nothing in the code base does) must not leave the summary naming a
+  // touchpoint that is gone.
+  it("changing a page view's id moves the landing to the new id", async () => {
     const { S, ev } = await visit("sp_bug_id", [0, 1]);
     try {
       await lp.q(`update touchpoints set id = -id where organization_id = $2 and client_event_id = $1`, [ev[0]!.id, ORG_A.id]);

@@ -36,7 +36,7 @@ export function filterSql(org: Pick<OrgInfo, "id">, f: VisitorFilter): Prisma.Sq
   const where: Prisma.Sql[] = [Prisma.sql`not v.is_bot`];
   if (f.device) where.push(Prisma.sql`s.device = ${f.device}::"DeviceType"`);
   if (f.country) where.push(Prisma.sql`s.country = ${f.country}`);
-  if (f.source) where.push(Prisma.sql`marketsage_session_source(s.utm_source, s.referrer) = ${f.source}`);
+  if (f.source) where.push(Prisma.sql`s.source = ${f.source}`);
   if (f.identified !== undefined) where.push(f.identified ? Prisma.sql`v.contact_id is not null` : Prisma.sql`v.contact_id is null`);
   if (f.visitor_type) {
     const earlier = Prisma.sql`exists (select 1 from visitor_sessions p where p.organization_id = ${org.id}::uuid and p.visitor_id = s.visitor_id

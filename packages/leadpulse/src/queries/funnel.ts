@@ -50,20 +50,14 @@ export interface FunnelTally {
 }
 
 /**
- * The URL patterns' matches, once per distinct URL: a LATERAL of `url ~ pattern` flags that the
- * planner memoizes by URL (a regex per row was most of the time at bench scale).
+ * One step's match on the (type, route) pair `p`: a URL pattern is matched against the route
+ * (`url ~ urlPatternRegex(x)` holds exactly when `marketsage_url_route(url)` matches it), so every
+ * condition is evaluated once per distinct pair of the organization, not per touchpoint.
  */
-function urlFlags(steps: readonly FunnelStepInput[]): { patterns: string[]; lateral: Prisma.Sql } {
-  const patterns = [...new Set(steps.flatMap((s) => (s.url === undefined ? [] : [s.url])))];
-  const cols = patterns.map((p, i) => Prisma.sql`t.url ~ ${urlPatternRegex(p)} as ${Prisma.raw(`p${i}`)}`);
-  return { patterns, lateral: cols.length ? Prisma.sql`cross join lateral (select ${Prisma.join(cols, ", ")} offset 0) x` : Prisma.empty };
-}
-
-/** One step's match on touchpoint `t` (its URL pattern as the flag from urlFlags). */
-function stepCondition(step: FunnelStepInput, patterns: readonly string[]): Prisma.Sql {
+function stepCondition(step: FunnelStepInput): Prisma.Sql {
   const parts: Prisma.Sql[] = [];
-  if (step.type !== undefined) parts.push(Prisma.sql`t.type = ${step.type}::"TouchpointType"`);
-  if (step.url !== undefined) parts.push(Prisma.raw(`x.p${patterns.indexOf(step.url)}`));
+  if (step.type !== undefined) parts.push(Prisma.sql`p.type = ${step.type}::"TouchpointType"`);
+  if (step.url !== undefined) parts.push(Prisma.sql`p.route ~ ${urlPatternRegex(step.url)}`);
   return Prisma.join(parts, " and ");
 }
 
@@ -77,7 +71,7 @@ function groupExpr(org: Pick<OrgInfo, "id">, breakdown: FunnelBreakdown | undefi
     case "country":
       return Prisma.sql`trim(s.country)`;
     case "source":
-      return Prisma.sql`case when s.id is not null then marketsage_session_source(s.utm_source, s.referrer) end`;
+      return Prisma.sql`s.source`;
     case "new_vs_returning":
       // New: the session is the visitor's first (no session of theirs started earlier; ties by id).
       return Prisma.sql`case when s.id is null then null
@@ -89,16 +83,20 @@ function groupExpr(org: Pick<OrgInfo, "id">, breakdown: FunnelBreakdown | undefi
 export async function funnelTally(db: DbHandle, org: Pick<OrgInfo, "id">, q: FunnelQuery): Promise<FunnelTally> {
   const n = q.steps.length;
   const win = Prisma.sql`(${q.windowMs}::bigint * interval '1 millisecond')`;
-  const { patterns, lateral } = urlFlags(q.steps);
-  const flags = q.steps.map((s, k) => Prisma.sql`(${stepCondition(s, patterns)}) as ${Prisma.raw(`f${k + 1}`)}`);
+  const flags = q.steps.map((s, k) => Prisma.sql`(${stepCondition(s)}) as ${Prisma.raw(`f${k + 1}`)}`);
+  const fcols = Prisma.raw(q.steps.map((_, k) => `pr.f${k + 1}`).join(", "));
   const unitCol = q.unit === "visitor" ? Prisma.sql`t.visitor_id` : Prisma.sql`t.session_id`;
   const ctes: Prisma.Sql[] = [
+    // The organization's (type, route) pairs that match a step, then each pair's touchpoints of
+    // the range (and the window after it) as one range scan of touchpoints_org_type_route_idx.
+    Prisma.sql`pr as materialized (
+      select * from (select p.type, p.route, ${Prisma.join(flags, ", ")} from marketsage_touchpoint_routes(${org.id}::uuid) p) z
+       where ${Prisma.join(q.steps.map((_, k) => Prisma.raw(`f${k + 1}`)), " or ")})`,
     Prisma.sql`m as materialized (
-      select t.id, ${unitCol} as u, t.visitor_id, t.session_id, t.occurred_at, ${Prisma.join(flags, ", ")}
-        from touchpoints t ${lateral}
-       where t.organization_id = ${org.id}::uuid and t.occurred_at >= ${q.from} and t.occurred_at <= ${q.to}::timestamptz + ${win}
-         and (${Prisma.join(q.steps.map((s) => Prisma.sql`(${stepCondition(s, patterns)})`), " or ")})
-         ${q.unit === "session" ? Prisma.sql`and t.session_id is not null` : Prisma.empty})`,
+      select t.id, ${unitCol} as u, t.visitor_id, t.session_id, t.occurred_at, ${fcols}
+        from pr join touchpoints t on t.organization_id = ${org.id}::uuid and t.type = pr.type and t.route = pr.route
+                                 and t.occurred_at >= ${q.from} and t.occurred_at <= ${q.to}::timestamptz + ${win}
+       ${q.unit === "session" ? Prisma.sql`where t.session_id is not null` : Prisma.empty})`,
     // Step 1: the earliest match in the range; its touchpoint (ties by id) only when a breakdown needs its
     // session. Bots are left out here, per unit (all of a unit's touchpoints are one visitor's).
     Prisma.sql`s1 as (select * from (${

@@ -30,7 +30,7 @@ export async function realtimeCounts(db: DbHandle, org: Pick<OrgInfo, "id">, now
       select distinct on (visitor_id, cur) visitor_id, cur, session_id from t order by visitor_id, cur, occurred_at desc, id desc
     ), vis as (
       select per.cur, coalesce(trim(v.country), 'unknown') as country, v.device::text as device,
-             case when s.id is null then 'unknown' else marketsage_session_source(s.utm_source, s.referrer) end as source
+             case when s.id is null then 'unknown' else s.source end as source
         from per
         join visitors v on v.id = per.visitor_id
         left join visitor_sessions s on s.id = per.session_id and s.organization_id = ${org.id}::uuid

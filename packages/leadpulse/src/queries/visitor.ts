@@ -42,7 +42,7 @@ export interface SessionRow {
   page_views: number;
 }
 
-const SESSION_COLUMNS = Prisma.sql`s.id::text, s.started_at, s.ended_at, marketsage_session_source(s.utm_source, s.referrer) as source,
+const SESSION_COLUMNS = Prisma.sql`s.id::text, s.started_at, s.ended_at, s.source,
   case when s.landing_url is null then null else marketsage_url_path(s.landing_url) end as landing_path, s.referrer, s.utm_source, s.utm_medium, s.utm_campaign,
   (select count(*)::int from touchpoints t where t.organization_id = s.organization_id and t.visitor_id = s.visitor_id and t.session_id = s.id and t.type = 'PAGEVIEW') as page_views`;
 
