@@ -634,15 +634,10 @@ describe("the stored generated keys medium and campaign", () => {
   });
 });
 
-// Known defect (migration leadpulse_rollups, marketsage_sessions_order_changed): the UPDATE branch
-// pairs old and new rows by id (`FROM old_rows o JOIN new_rows n USING (id)`), so a row whose id
-// changed has no pair and its visitor is not recounted. The id breaks ties on started_at, so after
-// such an update the two tied sessions keep each other's previous-session columns (here: id 2
-// keeps B where it should have B - 1h, the renamed id 3 keeps B - 1h where it should have B).
-// Rewriting a primary key is nothing the code base does; the touchpoint summary trigger in the same
-// migration handles the same case by counting unpaired rows on both sides. Remove .fails when fixed.
+// Rewriting a primary key (nothing in the code base does): the id breaks ties on started_at, so the
+// UPDATE trigger must recount a row whose id changed (it has no old/new pair).
 describe("a session's id rewritten", () => {
-  it.fails("changing the id of a session tied on started_at with another re-orders the two", async () => {
+  it("changing the id of a session tied on started_at with another re-orders the two", async () => {
     const V = await newVisitor("so_id_1");
     const id = idSeq();
     const B = Date.parse("2026-01-05T05:00:00.000Z");

@@ -535,3 +535,29 @@ describe("bulk time shifts and id changes", () => {
     }
   });
 });
+
+// The triggers recount after taking their locks; a REPEATABLE READ snapshot (taken before) would
+// miss concurrent writers, so such writers are refused rather than counted wrong.
+describe("isolation", () => {
+  it("a REPEATABLE READ transaction writing touchpoints or sessions is refused (feature_not_supported), nothing written", async () => {
+    const [s] = await lp.q(`select id::text, visitor_id::text, page_views from visitor_sessions where organization_id = $1 order by started_at desc limit 1`, [ORG_A.id]);
+    const c = new pg.Client({ connectionString: lp.url });
+    await c.connect();
+    try {
+      for (const stmt of [
+        { text: `insert into touchpoints (organization_id, visitor_id, session_id, type, url, occurred_at) values ($1, $2, $3, 'PAGEVIEW', 'https://shop.test/rr', now())`, params: [ORG_A.id, s!.visitor_id, s!.id] },
+        { text: `insert into visitor_sessions (id, organization_id, visitor_id, started_at, device) values (gen_random_uuid(), $1, $2, now(), 'DESKTOP')`, params: [ORG_A.id, s!.visitor_id] },
+      ]) {
+        await c.query("begin isolation level repeatable read");
+        const err = await c.query(stmt.text, stmt.params).then(() => null, (e: { code?: string; message: string }) => e);
+        await c.query("rollback");
+        expect(err?.code).toBe("0A000");
+        expect(err?.message).toMatch(/REPEATABLE READ/);
+      }
+    } finally {
+      await c.end();
+    }
+    const [after] = await lp.q(`select page_views from visitor_sessions where id = $1`, [s!.id]);
+    expect(after!.page_views).toBe(s!.page_views);
+  });
+});

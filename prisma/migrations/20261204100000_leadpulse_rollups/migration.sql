@@ -61,6 +61,12 @@ BEGIN
   IF current_setting('marketsage.bulk_load', true) = 'on' THEN
     RETURN NULL;
   END IF;
+  -- The recounts must see what other writers committed while this one waited for its lock: a
+  -- REPEATABLE READ snapshot would not (SERIALIZABLE is safe: it fails with 40001 instead).
+  IF current_setting('transaction_isolation') = 'repeatable read' THEN
+    RAISE EXCEPTION '% cannot be written in a REPEATABLE READ transaction (its session summaries would miss concurrent writers): use READ COMMITTED or SERIALIZABLE', TG_TABLE_NAME
+      USING ERRCODE = 'feature_not_supported';
+  END IF;
   IF TG_OP = 'INSERT' THEN
     -- New page views only move a session's count up and its landing earlier or its exit later:
     -- applied as a delta. The UPDATE locks each session row; a concurrent writer's delta waits and
@@ -183,6 +189,12 @@ BEGIN
   IF current_setting('marketsage.bulk_load', true) = 'on' THEN
     RETURN NULL;
   END IF;
+  -- The recounts must see what other writers committed while this one waited for its lock: a
+  -- REPEATABLE READ snapshot would not (SERIALIZABLE is safe: it fails with 40001 instead).
+  IF current_setting('transaction_isolation') = 'repeatable read' THEN
+    RAISE EXCEPTION '% cannot be written in a REPEATABLE READ transaction (its session summaries would miss concurrent writers): use READ COMMITTED or SERIALIZABLE', TG_TABLE_NAME
+      USING ERRCODE = 'feature_not_supported';
+  END IF;
   IF TG_OP = 'INSERT' THEN
     SELECT array_agg(DISTINCT visitor_id) INTO ids FROM new_rows;
   ELSIF TG_OP = 'DELETE' THEN
@@ -190,10 +202,13 @@ BEGIN
   ELSE
     -- Only changes to what the order and the keys read (the page-view summary's updates and this
     -- function's own change nothing here).
+    -- Rows are paired by id; a row whose id changed (the id breaks ties) has no pair and counts.
     SELECT array_agg(DISTINCT x) INTO ids FROM (
-      SELECT unnest(ARRAY[o.visitor_id, n.visitor_id]) x
-        FROM old_rows o JOIN new_rows n USING (id)
-       WHERE (o.visitor_id, o.started_at, o.source, o.medium, o.campaign) IS DISTINCT FROM (n.visitor_id, n.started_at, n.source, n.medium, n.campaign)) z;
+      SELECT o.visitor_id x FROM old_rows o LEFT JOIN new_rows n USING (id)
+       WHERE n.id IS NULL OR (o.visitor_id, o.started_at, o.source, o.medium, o.campaign) IS DISTINCT FROM (n.visitor_id, n.started_at, n.source, n.medium, n.campaign)
+      UNION ALL
+      SELECT n.visitor_id FROM new_rows n LEFT JOIN old_rows o USING (id)
+       WHERE o.id IS NULL OR (o.visitor_id, o.started_at, o.source, o.medium, o.campaign) IS DISTINCT FROM (n.visitor_id, n.started_at, n.source, n.medium, n.campaign)) z;
   END IF;
   IF ids IS NOT NULL THEN
     PERFORM marketsage_refresh_session_order(ids);
