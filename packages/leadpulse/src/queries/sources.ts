@@ -66,8 +66,10 @@ export async function sourceTally(db: DbHandle, org: Pick<OrgInfo, "id" | "repor
   // The sessions' keys (source, medium, campaign: stored generated columns) and their visitors'
   // previous sessions (kept by triggers) are read index-only with the range's sessions, so sessions
   // and visitors per key are one pass. '' stands for "none" in the keys until the output (hashable
-  // joins). A conversion finds its session by one index-only probe (its visitor's latest session
-  // started at or before it, ties by id) and counts when that session is in the range.
+  // joins). A conversion counts when its session (its visitor's latest started at or before it,
+  // ties by id) is in the range, so it is the latest of its visitor's sessions started in
+  // [from, conversion]: a join of the range's conversions with the range's sessions (a parallel
+  // hash join at bench scale; probing each conversion's latest session was 6 µs a conversion).
   const rows = await db.$queryRaw<Array<Record<string, unknown>>>`
     with v as (
       select ${k.source} as ks, ${k.medium} as km, ${k.campaign} as kc, count(*)::int as sessions,
@@ -78,16 +80,14 @@ export async function sourceTally(db: DbHandle, org: Pick<OrgInfo, "id" | "repor
          and not exists (select 1 from visitors b where b.id = vs.visitor_id and b.is_bot)
        group by 1, 2, 3),
     x as (
-      select l.id as sid, l.ks, l.km, l.kc, ${reportingAmountSql(org, Prisma.sql`x.value`, Prisma.sql`x.currency`, Prisma.sql`x.occurred_at`)} as amount
+      select distinct on (x.id) p.id as sid, ${kp.source} as ks, ${kp.medium} as km, ${kp.campaign} as kc,
+             ${reportingAmountSql(org, Prisma.sql`x.value`, Prisma.sql`x.currency`, Prisma.sql`x.occurred_at`)} as amount
         from conversions x
-        cross join lateral (
-          select p.id, p.started_at, ${kp.source} as ks, ${kp.medium} as km, ${kp.campaign} as kc
-            from visitor_sessions p
-           where p.visitor_id = x.visitor_id and p.organization_id = ${orgId} and p.started_at <= x.occurred_at
-           order by p.started_at desc, p.id desc limit 1) l
+        join visitor_sessions p on p.visitor_id = x.visitor_id and p.organization_id = ${orgId}
+                               and p.started_at >= ${q.from} and p.started_at < ${q.to} and p.started_at <= x.occurred_at
        where x.organization_id = ${orgId} and x.visitor_id is not null and x.occurred_at >= ${q.from} and x.occurred_at < ${q.to}
-         and l.started_at >= ${q.from}
-         and not exists (select 1 from visitors b where b.id = x.visitor_id and b.is_bot)),
+         and not exists (select 1 from visitors b where b.id = x.visitor_id and b.is_bot)
+       order by x.id, p.started_at desc, p.id desc),
     kc as (select ks, km, kc, count(distinct sid)::int as converted, count(*)::int as conversions, sum(amount) as revenue,
                   count(*) filter (where amount is null)::int as no_fx
              from x group by 1, 2, 3),
