@@ -56,6 +56,10 @@ export async function pageTally(db: DbHandle, org: Pick<OrgInfo, "id">, q: PageQ
   const routes = matched.map((m) => m.route);
   if (routes.length === 0) return { ...EMPTY, scroll: [...EMPTY.scroll] };
   const pr = Prisma.sql`${routes}::text[]`;
+  const landing = Prisma.sql`vs.landing_route = any(${pr}) and vs.landing_at >= ${q.from} and vs.landing_at < ${q.to}`;
+  const perGroup = Prisma.sql`vs.referrer_host as host, nullif(lower(trim(vs.utm_source)), '') as source, count(*)::int as n,
+             count(*) filter (where ${landing})::int as landings, count(*) filter (where ${landing} and vs.page_views = 1)::int as bounces,
+             count(*) filter (where vs.exit_route = any(${pr}) and vs.exit_at >= ${q.from} and vs.exit_at < ${q.to})::int as exits`;
   // Landings, exits and one-view sessions come from the sessions' summaries (page_views, landing
   // and exit route and time: migration leadpulse_rollups), with their referrer's host and UTM
   // source, grouped by (host, source) as they are read.
@@ -82,10 +86,7 @@ export async function pageTally(db: DbHandle, org: Pick<OrgInfo, "id">, q: PageQ
     -- these views exactly when its landing route matches and its landing time is in the range
     -- (likewise its exit); a bounce is a landing with one page view.
     near as materialized (
-      select vs.referrer_host as host, nullif(lower(trim(vs.utm_source)), '') as source, count(*)::int as n,
-             count(*) filter (where vs.landing_route = any(${pr}) and vs.landing_at >= ${q.from} and vs.landing_at < ${q.to})::int as landings,
-             count(*) filter (where vs.landing_route = any(${pr}) and vs.landing_at >= ${q.from} and vs.landing_at < ${q.to} and vs.page_views = 1)::int as bounces,
-             count(*) filter (where vs.exit_route = any(${pr}) and vs.exit_at >= ${q.from} and vs.exit_at < ${q.to})::int as exits
+      select ${perGroup}
         from visitor_sessions vs
        where vs.organization_id = ${orgId} and vs.started_at >= ${new Date(q.from.getTime() - 86_400_000)} and vs.started_at < ${q.to}
          and (vs.id in (select session_id from v)) is true
@@ -93,10 +94,7 @@ export async function pageTally(db: DbHandle, org: Pick<OrgInfo, "id">, q: PageQ
     -- Any other session (one that went on for more than a day before its view) by its id; only
     -- read when the near ones do not account for every session seen (a one-time filter).
     far as (
-      select vs.referrer_host as host, nullif(lower(trim(vs.utm_source)), '') as source, count(*)::int as n,
-             count(*) filter (where vs.landing_route = any(${pr}) and vs.landing_at >= ${q.from} and vs.landing_at < ${q.to})::int as landings,
-             count(*) filter (where vs.landing_route = any(${pr}) and vs.landing_at >= ${q.from} and vs.landing_at < ${q.to} and vs.page_views = 1)::int as bounces,
-             count(*) filter (where vs.exit_route = any(${pr}) and vs.exit_at >= ${q.from} and vs.exit_at < ${q.to})::int as exits
+      select ${perGroup}
         from (select distinct session_id from v where session_id is not null) s
         join visitor_sessions vs on vs.id = s.session_id and vs.organization_id = ${orgId}
        where not (vs.started_at >= ${new Date(q.from.getTime() - 86_400_000)} and vs.started_at < ${q.to})
