@@ -1,0 +1,471 @@
+// A local Twilio: an HTTP server on 127.0.0.1 speaking Twilio's REST wire format (the 2010-04-01
+// Messages and Balance resources, Twilio's JSON error shape) to the official `twilio` SDK, pointed
+// here by the provider's RequestClient subclass. The recipient's last four digits choose what it
+// does (sandbox/test-numbers.ts). Status callbacks and inbound messages are handed to `deliver` as
+// SignedRequests: form-encoded, signed with X-Twilio-Signature exactly as Twilio signs them (the
+// SDK's own getExpectedTwilioSignature, keyed by the auth token).
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import twilio from "twilio";
+import type { Money, SignedRequest, WebhookSink } from "../providers/types.ts";
+import { sandboxOutcome, type SandboxOutcome } from "./test-numbers.ts";
+import { smsShape } from "../validate/sms.ts";
+
+export interface TwilioEmulatorOptions {
+  accountSid: string;
+  authToken: string;
+  /** Where status callbacks and inbound messages go. */
+  deliver: WebhookSink;
+  /** The inbound-message webhook (the number's "A message comes in" URL), for STOP replies. */
+  inboundUrl?: string;
+  /** Delay before each status callback (default 5 ms). */
+  reportDelayMs?: number;
+  /** The account's starting balance (default 20.0000 USD). */
+  balance?: Money;
+  /** Price per segment of a delivered message, a positive decimal (default "0.0075"). */
+  pricePerSegment?: string;
+  /** The number a Messaging Service sends from (default +15017122661). */
+  serviceNumber?: string;
+}
+
+export type TwilioMessageStatus = "accepted" | "queued" | "sending" | "sent" | "delivered" | "undelivered" | "failed";
+
+export interface EmulatedTwilioMessage {
+  sid: string;
+  to: string;
+  from: string;
+  messagingServiceSid: string | null;
+  body: string;
+  numSegments: number;
+  status: TwilioMessageStatus;
+  errorCode: number | null;
+  errorMessage: string | null;
+  price: string | null;
+  statusCallback: string | null;
+  outcome: SandboxOutcome;
+  dateCreated: Date;
+  dateUpdated: Date;
+  dateSent: Date | null;
+}
+
+export interface RecordedTwilioRequest {
+  method: string;
+  path: string;
+  /** The decoded form fields (POST) or query (GET). */
+  params: Record<string, string>;
+  /** Whether the basic-auth credentials matched. */
+  authorized: boolean;
+  /** The HTTP status answered, or null while the request hangs (no_answer). */
+  status: number | null;
+  at: Date;
+}
+
+export interface DeliveredWebhook {
+  kind: "status" | "inbound";
+  request: SignedRequest;
+  /** Set when the sink threw. */
+  error?: string;
+}
+
+export interface TwilioEmulator {
+  /** The origin to point the SDK at, e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  readonly requests: RecordedTwilioRequest[];
+  /** Every status callback and inbound message handed to `deliver`, in order. */
+  readonly webhooks: DeliveredWebhook[];
+  message(sid: string): EmulatedTwilioMessage | undefined;
+  messages(): EmulatedTwilioMessage[];
+  balance(): Money;
+  /** Resolves when every scheduled status callback and inbound message has been handed over. */
+  idle(): Promise<void>;
+  /** Ends hanging requests, cancels pending callbacks and stops the server. */
+  close(): Promise<void>;
+}
+
+const API = "2010-04-01";
+const DEFAULT_PRICE = "0.0075";
+
+interface TwilioError {
+  status: number;
+  code: number;
+  message: string;
+}
+
+const ERR = {
+  auth: { status: 401, code: 20003, message: "Authenticate" },
+  notFound: { status: 404, code: 20404, message: "The requested resource was not found" },
+  internal: { status: 500, code: 20500, message: "An internal server error has occurred" },
+  toRequired: { status: 400, code: 21604, message: "A 'To' phone number is required." },
+  fromRequired: { status: 400, code: 21603, message: "A 'From' phone number is required." },
+  bodyRequired: { status: 400, code: 21602, message: "Message body is required." },
+  invalidFrom: { status: 400, code: 21212, message: "Invalid From Number (caller ID)" },
+  invalidTo: { status: 400, code: 21211, message: "Invalid 'To' Phone Number" },
+  unsubscribed: { status: 400, code: 21610, message: "Attempt to send to unsubscribed recipient" },
+} satisfies Record<string, TwilioError>;
+
+// ---- decimal arithmetic in fixed-point bigint (no float drift on money) ----
+
+const SCALE = 4;
+
+function toUnits(amount: string): bigint {
+  const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(amount.trim());
+  if (!m) throw new Error(`not a decimal amount: ${amount}`);
+  const frac = (m[3] ?? "").padEnd(SCALE, "0");
+  if (frac.length > SCALE && /[1-9]/.test(frac.slice(SCALE))) throw new Error(`more than ${SCALE} decimals: ${amount}`);
+  const v = BigInt(m[2]!) * 10n ** BigInt(SCALE) + BigInt(frac.slice(0, SCALE));
+  return m[1] ? -v : v;
+}
+
+function fromUnits(v: bigint): string {
+  const neg = v < 0n;
+  const a = neg ? -v : v;
+  const s = a.toString().padStart(SCALE + 1, "0");
+  return `${neg ? "-" : ""}${s.slice(0, -SCALE)}.${s.slice(-SCALE)}`;
+}
+
+// ---- wire helpers ----
+
+function newSid(prefix: string): string {
+  return prefix + randomBytes(16).toString("hex");
+}
+
+/** RFC 2822 as Twilio writes dates: "Thu, 24 Aug 2023 05:01:45 +0000". */
+function rfc2822(d: Date): string {
+  return d.toUTCString().replace("GMT", "+0000");
+}
+
+function moreInfo(code: number): string {
+  return `https://www.twilio.com/docs/errors/${code}`;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function formToRecord(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(s)) out[k] = v;
+  return out;
+}
+
+const UNDELIVERED_CODE = 30003;
+const UNDELIVERED_MESSAGE = "Unreachable destination handset";
+
+export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<TwilioEmulator> {
+  const reportDelayMs = opts.reportDelayMs ?? 5;
+  const currency = opts.balance?.currency ?? "USD";
+  let balanceUnits = toUnits(opts.balance?.amount ?? "20.0000");
+  const priceUnits = toUnits(opts.pricePerSegment ?? DEFAULT_PRICE);
+  const serviceNumber = opts.serviceNumber ?? "+15017122661";
+  const accountPath = `/${API}/Accounts/${opts.accountSid}`;
+
+  const requests: RecordedTwilioRequest[] = [];
+  const webhooks: DeliveredWebhook[] = [];
+  const messages = new Map<string, EmulatedTwilioMessage>();
+  /** Recipients who replied STOP: further sends to them get 21610, as on Twilio. */
+  const optedOut = new Set<string>();
+  const sockets = new Set<Socket>();
+  const hanging = new Set<ServerResponse>();
+  const timers = new Map<NodeJS.Timeout, (v: boolean) => void>();
+  const chains = new Set<Promise<void>>();
+  let closed = false;
+
+  const sleep = (ms: number) =>
+    new Promise<boolean>((resolve) => {
+      if (closed) return resolve(false);
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve(!closed);
+      }, ms);
+      timers.set(t, resolve);
+    });
+
+  function sign(url: string, params: Record<string, string>): SignedRequest {
+    const signature = twilio.getExpectedTwilioSignature(opts.authToken, url, params);
+    return {
+      method: "POST",
+      url,
+      headers: {
+        "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+        "x-twilio-signature": signature,
+        "user-agent": "TwilioProxy/1.1",
+        "i-twilio-idempotency-token": randomBytes(16).toString("hex"),
+      },
+      body: new URLSearchParams(params).toString(),
+    };
+  }
+
+  async function hand(kind: DeliveredWebhook["kind"], request: SignedRequest): Promise<void> {
+    const entry: DeliveredWebhook = { kind, request };
+    webhooks.push(entry);
+    try {
+      await opts.deliver(request);
+    } catch (e) {
+      entry.error = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  function statusParams(m: EmulatedTwilioMessage): Record<string, string> {
+    const p: Record<string, string> = {};
+    if (m.errorCode !== null) p.ErrorCode = String(m.errorCode);
+    p.SmsSid = m.sid;
+    p.SmsStatus = m.status;
+    p.MessageStatus = m.status;
+    p.To = m.to;
+    if (m.messagingServiceSid) p.MessagingServiceSid = m.messagingServiceSid;
+    p.MessageSid = m.sid;
+    p.AccountSid = opts.accountSid;
+    p.From = m.from;
+    p.ApiVersion = API;
+    return p;
+  }
+
+  function setStatus(m: EmulatedTwilioMessage, status: TwilioMessageStatus): void {
+    const now = new Date();
+    m.status = status;
+    m.dateUpdated = now;
+    if (status === "sent") m.dateSent = now;
+    if (status === "undelivered") {
+      m.errorCode = UNDELIVERED_CODE;
+      m.errorMessage = UNDELIVERED_MESSAGE;
+    }
+    if (status === "delivered") {
+      const cost = priceUnits * BigInt(m.numSegments);
+      m.price = fromUnits(-cost);
+      balanceUnits -= cost;
+    }
+  }
+
+  async function lifecycle(m: EmulatedTwilioMessage): Promise<void> {
+    const finalStatus: TwilioMessageStatus = m.outcome === "undelivered" ? "undelivered" : "delivered";
+    for (const status of ["queued", "sent", finalStatus] as const) {
+      if (!(await sleep(reportDelayMs))) return;
+      if (status !== "queued") setStatus(m, status);
+      else if (m.status === "accepted") setStatus(m, "queued");
+      if (m.statusCallback) await hand("status", sign(m.statusCallback, statusParams(m)));
+      if (closed) return;
+    }
+    if (m.outcome === "stop_reply") {
+      if (!(await sleep(reportDelayMs))) return;
+      optedOut.add(m.to);
+      if (!opts.inboundUrl) return;
+      const sid = newSid("SM");
+      const inbound: Record<string, string> = {
+        ToCountry: "US",
+        ToState: "",
+        SmsMessageSid: sid,
+        NumMedia: "0",
+        ToCity: "",
+        FromZip: "",
+        SmsSid: sid,
+        OptOutType: "STOP",
+        FromState: "",
+        SmsStatus: "received",
+        FromCity: "",
+        Body: "STOP",
+        FromCountry: "",
+        To: m.from,
+        ...(m.messagingServiceSid ? { MessagingServiceSid: m.messagingServiceSid } : {}),
+        ToZip: "",
+        NumSegments: "1",
+        MessageSid: sid,
+        AccountSid: opts.accountSid,
+        From: m.to,
+        ApiVersion: API,
+      };
+      await hand("inbound", sign(opts.inboundUrl, inbound));
+    }
+  }
+
+  function schedule(m: EmulatedTwilioMessage): void {
+    const p = lifecycle(m).finally(() => chains.delete(p));
+    chains.add(p);
+  }
+
+  function resource(m: EmulatedTwilioMessage): Record<string, unknown> {
+    const uri = `${accountPath}/Messages/${m.sid}.json`;
+    return {
+      account_sid: opts.accountSid,
+      api_version: API,
+      body: m.body,
+      date_created: rfc2822(m.dateCreated),
+      date_sent: m.dateSent ? rfc2822(m.dateSent) : null,
+      date_updated: rfc2822(m.dateUpdated),
+      direction: "outbound-api",
+      error_code: m.errorCode,
+      error_message: m.errorMessage,
+      from: m.messagingServiceSid && m.status === "accepted" ? null : m.from,
+      messaging_service_sid: m.messagingServiceSid,
+      num_media: "0",
+      num_segments: String(m.numSegments),
+      price: m.price,
+      price_unit: "USD",
+      sid: m.sid,
+      status: m.status,
+      subresource_uris: { media: `${accountPath}/Messages/${m.sid}/Media.json` },
+      to: m.to,
+      uri,
+    };
+  }
+
+  function json(res: ServerResponse, status: number, body: unknown, record: RecordedTwilioRequest): void {
+    record.status = status;
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(text),
+      "twilio-request-id": newSid("RQ"),
+    });
+    res.end(text);
+  }
+
+  function error(res: ServerResponse, e: TwilioError, record: RecordedTwilioRequest): void {
+    if (e.status === 401) res.setHeader("www-authenticate", 'Basic realm="Twilio API"');
+    const body: Record<string, unknown> = { code: e.code, message: e.message, more_info: moreInfo(e.code), status: e.status };
+    if (e.code === 20003) body.detail = "Your AccountSid or AuthToken was incorrect.";
+    json(res, e.status, body, record);
+  }
+
+  function authorized(req: IncomingMessage): boolean {
+    const h = req.headers.authorization ?? "";
+    if (!h.startsWith("Basic ")) return false;
+    const decoded = Buffer.from(h.slice(6), "base64").toString("utf8");
+    const i = decoded.indexOf(":");
+    if (i < 0) return false;
+    return safeEqual(decoded.slice(0, i), opts.accountSid) && safeEqual(decoded.slice(i + 1), opts.authToken);
+  }
+
+  function createMessage(form: Record<string, string>, res: ServerResponse, record: RecordedTwilioRequest): void {
+    const to = form.To?.trim() ?? "";
+    const from = form.From?.trim() ?? "";
+    const serviceSid = form.MessagingServiceSid?.trim() ?? "";
+    const body = form.Body ?? "";
+    if (!to) return error(res, ERR.toRequired, record);
+    if (!from && !serviceSid) return error(res, ERR.fromRequired, record);
+    if (!body && !form.MediaUrl && !form.ContentSid) return error(res, ERR.bodyRequired, record);
+    if (from && !/^\+[1-9]\d{6,14}$/.test(from) && !/^[A-Za-z0-9 ]{1,11}$/.test(from)) return error(res, ERR.invalidFrom, record);
+    const outcome = sandboxOutcome(to);
+    if (outcome === "invalid_number" || !/^\+?[1-9]\d{6,14}$/.test(to.replace(/[\s()-]/g, ""))) return error(res, ERR.invalidTo, record);
+    if (outcome === "rejected" || optedOut.has(to)) return error(res, ERR.unsubscribed, record);
+    if (outcome === "provider_error") return error(res, ERR.internal, record);
+    if (outcome === "no_answer") {
+      // Never answers: the caller's timeout decides. close() ends it.
+      hanging.add(res);
+      res.on("close", () => hanging.delete(res));
+      return;
+    }
+    const now = new Date();
+    const m: EmulatedTwilioMessage = {
+      sid: newSid("SM"),
+      to,
+      from: from || serviceNumber,
+      messagingServiceSid: serviceSid || null,
+      body,
+      numSegments: body ? smsShape(body).segments : 1,
+      // Twilio answers "accepted" when a Messaging Service picks the sender, "queued" otherwise.
+      status: from ? "queued" : "accepted",
+      errorCode: null,
+      errorMessage: null,
+      price: null,
+      statusCallback: form.StatusCallback || null,
+      outcome,
+      dateCreated: now,
+      dateUpdated: now,
+      dateSent: null,
+    };
+    messages.set(m.sid, m);
+    json(res, 201, resource(m), record);
+    schedule(m);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const raw = req.method === "POST" ? await readBody(req) : "";
+    const params = req.method === "POST" ? formToRecord(raw) : Object.fromEntries(url.searchParams);
+    const record: RecordedTwilioRequest = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      params,
+      authorized: authorized(req),
+      status: null,
+      at: new Date(),
+    };
+    requests.push(record);
+    if (!record.authorized) return error(res, ERR.auth, record);
+    const path = url.pathname;
+    if (!path.startsWith(`${accountPath}/`)) return error(res, ERR.notFound, record);
+    const rest = path.slice(accountPath.length);
+    if (rest === "/Messages.json" && req.method === "POST") return createMessage(params, res, record);
+    const one = /^\/Messages\/(SM[0-9a-f]{32})\.json$/.exec(rest);
+    if (one && req.method === "GET") {
+      const m = messages.get(one[1]!);
+      return m ? json(res, 200, resource(m), record) : error(res, ERR.notFound, record);
+    }
+    if (rest === "/Balance.json" && req.method === "GET") {
+      return json(res, 200, { currency, balance: fromUnits(balanceUnits), account_sid: opts.accountSid }, record);
+    }
+    return error(res, ERR.notFound, record);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ code: 20500, message: ERR.internal.message, more_info: moreInfo(20500), status: 500 }));
+      }
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    webhooks,
+    message: (sid) => messages.get(sid),
+    messages: () => [...messages.values()],
+    balance: () => ({ amount: fromUnits(balanceUnits), currency }),
+    async idle() {
+      while (chains.size > 0) await Promise.all([...chains]);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const [t, resolve] of timers) {
+        clearTimeout(t);
+        resolve(false);
+      }
+      timers.clear();
+      for (const res of hanging) res.destroy();
+      hanging.clear();
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      for (const s of sockets) s.destroy();
+      await done;
+      await Promise.allSettled([...chains]);
+    },
+  };
+}
