@@ -2,6 +2,8 @@
 // sandbox outcome of the test-recipient table, signed status callbacks in order and checked with
 // the SDK's own validateRequest, the inbound STOP, the timeout, wrong credentials and the balance.
 import { createHmac } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import twilio from "twilio";
 import { twilioProvider } from "../src/providers/twilio.ts";
@@ -257,7 +259,28 @@ describe("twilio emulator + provider (real SDK)", () => {
     await e2.close();
     const out = await hanging;
     expect(Date.now() - t0).toBeLessThan(1000);
-    expect(out.kind).toBe("unknown");
+    expect(out).toEqual({ kind: "unknown", reason: "the connection to Twilio dropped (ECONNRESET)" });
     expect(e2.webhooks).toEqual([]);
+  });
+
+  it.each([
+    [429, "application/json", JSON.stringify({ code: 20429, message: "Too Many Requests", more_info: "https://www.twilio.com/docs/errors/20429", status: 429 }), { kind: "transient", code: "rate_limited", reason: "Twilio failed on its side (Twilio 20429, HTTP 429): Too Many Requests" }],
+    [503, "text/html", "<html>Service Unavailable</html>", { kind: "transient", code: "http_503", reason: "Twilio failed on its side (HTTP 503): [HTTP 503] Failed to execute request" }],
+    [400, "application/json", JSON.stringify({ code: 21606, message: "The From phone number +15005550006 is not a valid, SMS-capable inbound phone number or short code for your account.", more_info: "https://www.twilio.com/docs/errors/21606", status: 400 }), { kind: "definite", code: "invalid_sender", reason: "the 'From' number is not a valid, SMS-capable Twilio number for this account (Twilio 21606)" }],
+    [400, "application/json", JSON.stringify({ code: 21617, message: "The concatenated message body exceeds the 1600 character limit.", more_info: "https://www.twilio.com/docs/errors/21617", status: 400 }), { kind: "definite", code: "twilio_21617", reason: "Twilio refused the message (Twilio 21617, HTTP 400): The concatenated message body exceeds the 1600 character limit." }],
+  ] as const)("HTTP %i from Twilio maps once (raw server with Twilio's answer)", async (status, type, body, expected) => {
+    const srv = createServer((_req, res) => {
+      res.writeHead(status, { "content-type": type });
+      res.end(body);
+    });
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+    try {
+      const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      const p = twilioProvider({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, from: FROM, baseUrl: url, sandbox: true });
+      expect(await p.send(msg("+15551230001"), { timeoutMs: 2000 })).toEqual(expected);
+    } finally {
+      srv.closeAllConnections();
+      await new Promise((r) => srv.close(r));
+    }
   });
 });
