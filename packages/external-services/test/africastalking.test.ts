@@ -125,6 +125,37 @@ describe("africastalking provider against the emulator", () => {
     expect(emu.requests.at(-1)!.status).toBeNull();
   });
 
+  it("a late answer is ignored: unknown at the timeout, though the message went out (reports reconcile it)", async () => {
+    await emu.close();
+    received = [];
+    emu = await startAfricasTalkingEmulator({
+      username: USERNAME,
+      apiKey: API_KEY,
+      deliver: async (r) => {
+        received.push(r);
+      },
+      deliveryReportUrl: DLR_URL,
+      reportDelayMs: 10,
+      responseDelayMs: 400,
+    });
+    const p = africasTalkingProvider({ username: USERNAME, apiKey: API_KEY, baseUrl: emu.url, sandbox: true });
+    const t0 = Date.now();
+    const out = await p.send(msg(KE("0001")), { timeoutMs: 150 });
+    expect(out.kind).toBe("unknown");
+    expect(Date.now() - t0).toBeLessThan(390);
+    // The emulator took and charged it; the answer that comes later changes nothing.
+    await new Promise((r) => setTimeout(r, 450));
+    expect(out.kind).toBe("unknown");
+    const [m] = emu.messages();
+    expect(emu.messages()).toHaveLength(1);
+    expect(emu.balance().amount).toBe("1233.7000");
+    await emu.idle();
+    expect(received.map((r) => fields(r))).toEqual([
+      { id: m!.messageId, status: "Submitted", phoneNumber: KE("0001"), networkCode: "63902", retryCount: "0" },
+      { id: m!.messageId, status: "Success", phoneNumber: KE("0001"), networkCode: "63902", retryCount: "0" },
+    ]);
+  });
+
   it("a connection dropped while waiting is unknown (not transient)", async () => {
     const p = provider.send(msg(KE("0006")), { timeoutMs: 5000 });
     await new Promise((r) => setTimeout(r, 100));

@@ -26,6 +26,12 @@ export interface AfricasTalkingEmulatorOptions {
   balance?: Money;
   /** Send a "Submitted" report before the final one (default true). */
   intermediateReports?: boolean;
+  /**
+   * Hold each send's answer this long after processing it (default 0): the message is accepted
+   * and charged at once, the caller hears about it late (a timeout then yields `unknown` for a
+   * message that was in fact sent: the case reports reconcile).
+   */
+  responseDelayMs?: number;
   /** The short code an inbound reply is addressed to when the message had no `from` (default "20880"). */
   shortCode?: string;
 }
@@ -209,6 +215,7 @@ function refused(number: string, statusCode: number): AtRecipientResult {
 
 export async function startAfricasTalkingEmulator(opts: AfricasTalkingEmulatorOptions): Promise<AfricasTalkingEmulator> {
   const reportDelayMs = opts.reportDelayMs ?? 50;
+  const responseDelayMs = opts.responseDelayMs ?? 0;
   const intermediate = opts.intermediateReports ?? true;
   const shortCode = opts.shortCode ?? "20880";
   const balanceCurrency = opts.balance?.currency ?? "KES";
@@ -348,10 +355,14 @@ export async function startAfricasTalkingEmulator(opts: AfricasTalkingEmulatorOp
         total = `${balanceCurrency} ${fromUnits(accepted.reduce((s, a) => s + a.charged, 0n))}`;
       }
     }
-    json(res, rec, 201, {
-      SMSMessageData: { Message: `Sent to ${accepted.length}/${numbers.length} Total Cost: ${total}`, Recipients: recipients },
-    });
+    const answer = { SMSMessageData: { Message: `Sent to ${accepted.length}/${numbers.length} Total Cost: ${total}`, Recipients: recipients } };
     for (const a of accepted) schedule(a.m, a.networkCode);
+    if (responseDelayMs <= 0) return json(res, rec, 201, answer);
+    hanging.add(res);
+    res.on("close", () => hanging.delete(res));
+    void wait(responseDelayMs).then((ok) => {
+      if (ok && !res.destroyed) json(res, rec, 201, answer);
+    });
   }
 
   const server = createServer((req, res) => {
