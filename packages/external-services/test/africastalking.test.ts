@@ -89,7 +89,7 @@ describe("africastalking provider against the emulator", () => {
 
   it("rejected: definite UserInBlacklist (406), nothing charged, no reports", async () => {
     const out = await provider.send(msg(KE("0003")), { timeoutMs: 2000 });
-    expect(out).toEqual({ kind: "definite", code: "UserInBlacklist", reason: expect.stringContaining("blacklisted") });
+    expect(out).toEqual({ kind: "definite", code: "opted_out", reason: expect.stringContaining("blacklisted") });
     expect(emu.balance().amount).toBe("1234.5000");
     await emu.idle();
     expect(received).toEqual([]);
@@ -97,19 +97,19 @@ describe("africastalking provider against the emulator", () => {
 
   it("invalid_number: definite InvalidPhoneNumber (403)", async () => {
     const out = await provider.send(msg(KE("0004")), { timeoutMs: 2000 });
-    expect(out).toMatchObject({ kind: "definite", code: "InvalidPhoneNumber" });
+    expect(out).toMatchObject({ kind: "definite", code: "invalid_number" });
     expect(emu.requests.at(-1)!.status).toBe(201);
   });
 
   it("a number the SDK itself refuses is definite InvalidPhoneNumber, and no request goes out", async () => {
     const out = await provider.send(msg("not-a-number"), { timeoutMs: 2000 });
-    expect(out).toMatchObject({ kind: "definite", code: "InvalidPhoneNumber" });
+    expect(out).toMatchObject({ kind: "definite", code: "invalid_number" });
     expect(emu.requests).toHaveLength(0);
   });
 
   it("provider_error: HTTP 500 is transient", async () => {
     const out = await provider.send(msg(KE("0005")), { timeoutMs: 2000 });
-    expect(out).toEqual({ kind: "transient", code: "Http500", reason: expect.stringContaining("500") });
+    expect(out).toEqual({ kind: "transient", code: "http_500", reason: expect.stringContaining("500") });
     expect(emu.requests.at(-1)!.status).toBe(500);
     expect(emu.balance().amount).toBe("1234.5000");
   });
@@ -121,7 +121,7 @@ describe("africastalking provider against the emulator", () => {
     expect(out.kind).toBe("unknown");
     expect(out).toMatchObject({ reason: expect.stringContaining("300 ms") });
     expect(took).toBeGreaterThanOrEqual(290);
-    expect(took).toBeLessThan(1000);
+    expect(took).toBeLessThan(5000);
     expect(emu.requests.at(-1)!.status).toBeNull();
   });
 
@@ -136,15 +136,15 @@ describe("africastalking provider against the emulator", () => {
       },
       deliveryReportUrl: DLR_URL,
       reportDelayMs: 10,
-      responseDelayMs: 400,
+      responseDelayMs: 2000,
     });
     const p = africasTalkingProvider({ username: USERNAME, apiKey: API_KEY, baseUrl: emu.url, sandbox: true });
     const t0 = Date.now();
     const out = await p.send(msg(KE("0001")), { timeoutMs: 150 });
     expect(out.kind).toBe("unknown");
-    expect(Date.now() - t0).toBeLessThan(390);
+    expect(Date.now() - t0).toBeLessThan(1900); // ended by the timeout, not by the answer
     // The emulator took and charged it; the answer that comes later changes nothing.
-    await new Promise((r) => setTimeout(r, 450));
+    await new Promise((r) => setTimeout(r, 2100));
     expect(out.kind).toBe("unknown");
     const [m] = emu.messages();
     expect(emu.messages()).toHaveLength(1);
@@ -163,7 +163,7 @@ describe("africastalking provider against the emulator", () => {
     await emu.close();
     const out = await p;
     expect(out.kind).toBe("unknown");
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(Date.now() - t0).toBeLessThan(5000);
   });
 
   it("a refused connection (nothing listening) is transient", async () => {
@@ -171,7 +171,7 @@ describe("africastalking provider against the emulator", () => {
     await emu.close();
     const p2 = africasTalkingProvider({ username: USERNAME, apiKey: API_KEY, baseUrl: url, sandbox: true });
     const out = await p2.send(msg(KE("0001")), { timeoutMs: 2000 });
-    expect(out).toMatchObject({ kind: "transient", code: "ConnectionFailed" });
+    expect(out).toMatchObject({ kind: "transient", code: "unreachable" });
   });
 
   it("stop_reply: delivered, then an inbound STOP from that number", async () => {
@@ -199,7 +199,7 @@ describe("africastalking provider against the emulator", () => {
     expect(emu.balance()).toEqual({ amount: "0.2000", currency: "KES" });
     expect(await p.send(msg(KE("0001")), { timeoutMs: 2000 })).toEqual({
       kind: "definite",
-      code: "InsufficientBalance",
+      code: "insufficient_balance",
       reason: expect.stringContaining("balance"),
     });
     expect(emu.balance()).toEqual({ amount: "0.2000", currency: "KES" });
@@ -210,7 +210,7 @@ describe("africastalking provider against the emulator", () => {
     const wrong = "atsk_WRONG_key_987";
     const p = africasTalkingProvider({ username: USERNAME, apiKey: wrong, baseUrl: emu.url, sandbox: true });
     const out = await p.send(msg(KE("0001")), { timeoutMs: 2000 });
-    expect(out).toMatchObject({ kind: "definite", code: "AuthenticationFailed" });
+    expect(out).toMatchObject({ kind: "definite", code: "auth_failed" });
     expect(JSON.stringify(out)).not.toContain(wrong);
     expect(emu.requests.at(-1)).toMatchObject({ authorized: false, status: 401 });
     expect(emu.balance().amount).toBe("1234.5000");
@@ -219,7 +219,7 @@ describe("africastalking provider against the emulator", () => {
 
   it("a wrong username is refused the same way", async () => {
     const p = africasTalkingProvider({ username: "someone-else", apiKey: API_KEY, baseUrl: emu.url, sandbox: true });
-    expect(await p.send(msg(KE("0001")), { timeoutMs: 2000 })).toMatchObject({ kind: "definite", code: "AuthenticationFailed" });
+    expect(await p.send(msg(KE("0001")), { timeoutMs: 2000 })).toMatchObject({ kind: "definite", code: "auth_failed" });
   });
 
   it("balance: the SDK's user-data call, reflecting each accepted message", async () => {

@@ -188,7 +188,7 @@ describe("whatsapp provider + emulator", () => {
     const took = Date.now() - t0;
     expect(out.kind).toBe("unknown");
     expect(took).toBeGreaterThanOrEqual(250);
-    expect(took).toBeLessThan(1000);
+    expect(took).toBeLessThan(5000);
     expect(emu.requests[emu.requests.length - 1]!.status).toBeNull();
   });
 

@@ -96,20 +96,22 @@ function restoreUrls(snap: Record<string, string>): void {
 /** AT's per-recipient status codes. */
 const ACCEPTED: Record<number, "queued" | "sent"> = { 100: "queued", 101: "sent", 102: "queued" };
 const DEFINITE: Record<number, { code: string; reason: string }> = {
-  401: { code: "RiskHold", reason: "Africa's Talking held the message for risk review" },
-  402: { code: "InvalidSenderId", reason: "Africa's Talking does not accept this sender id for the account" },
-  403: { code: "InvalidPhoneNumber", reason: "Africa's Talking says the number is invalid" },
-  404: { code: "UnsupportedNumberType", reason: "Africa's Talking does not support this number type" },
-  405: { code: "InsufficientBalance", reason: "the Africa's Talking account balance is too low" },
-  406: { code: "UserInBlacklist", reason: "the recipient is blacklisted at Africa's Talking (opted out)" },
-  407: { code: "CouldNotRoute", reason: "Africa's Talking could not route the message" },
+  401: { code: "risk_hold", reason: "Africa's Talking held the message for risk review" },
+  402: { code: "invalid_sender", reason: "Africa's Talking does not accept this sender id for the account" },
+  403: { code: "invalid_number", reason: "Africa's Talking says the number is invalid" },
+  404: { code: "unsupported_number_type", reason: "Africa's Talking does not support this number type" },
+  405: { code: "insufficient_balance", reason: "the Africa's Talking account balance is too low" },
+  406: { code: "opted_out", reason: "the recipient is blacklisted at Africa's Talking (opted out)" },
+  407: { code: "cannot_route", reason: "Africa's Talking could not route the message" },
 };
 const TRANSIENT: Record<number, { code: string; reason: string }> = {
-  500: { code: "InternalServerError", reason: "Africa's Talking had an internal error; nothing was sent" },
-  501: { code: "GatewayError", reason: "Africa's Talking's gateway failed; nothing was sent" },
-  502: { code: "RejectedByGateway", reason: "the operator's gateway rejected the message; nothing was sent" },
+  500: { code: "provider_error", reason: "Africa's Talking had an internal error; nothing was sent" },
+  501: { code: "gateway_error", reason: "Africa's Talking's gateway failed; nothing was sent" },
+  502: { code: "gateway_rejected", reason: "the operator's gateway rejected the message; nothing was sent" },
 };
-const DEFINITE_BY_NAME = new Map(Object.values(DEFINITE).map((d) => [d.code, d]));
+/** Africa's Talking's own names of the refusals (its summary text names them when no recipient result comes back). */
+const AT_NAMES: Record<number, string> = { 401: "RiskHold", 402: "InvalidSenderId", 403: "InvalidPhoneNumber", 404: "UnsupportedNumberType", 405: "InsufficientBalance", 406: "UserInBlacklist", 407: "CouldNotRoute" };
+const DEFINITE_BY_NAME = new Map(Object.entries(AT_NAMES).map(([code, name]) => [name, DEFINITE[Number(code)]!]));
 
 /** "KES 0.8000" → { amount: "0.8000", currency: "KES" }; "0" / "None" / anything else → null. */
 export function parseAtMoney(s: unknown): Money | null {
@@ -155,26 +157,26 @@ function mapError(e: unknown): SendOutcome {
     const status = typeof err.response?.status === "number" ? err.response.status : null;
     if (status !== null) {
       if (status === 401 || status === 403) {
-        return { kind: "definite", code: "AuthenticationFailed", reason: "Africa's Talking refused the credentials (username or api key)" };
+        return { kind: "definite", code: "auth_failed", reason: "Africa's Talking refused the credentials (username or api key)" };
       }
-      if (status === 429) return { kind: "transient", code: "RateLimited", reason: "Africa's Talking is rate limiting requests" };
-      if (status >= 500) return { kind: "transient", code: `Http${status}`, reason: `Africa's Talking answered HTTP ${status}; nothing was sent` };
-      if (status >= 400) return { kind: "definite", code: `Http${status}`, reason: `Africa's Talking refused the request (HTTP ${status})` };
+      if (status === 429) return { kind: "transient", code: "rate_limited", reason: "Africa's Talking is rate limiting requests" };
+      if (status >= 500) return { kind: "transient", code: `http_${status}`, reason: `Africa's Talking answered HTTP ${status}; nothing was sent` };
+      if (status >= 400) return { kind: "definite", code: `http_${status}`, reason: `Africa's Talking refused the request (HTTP ${status})` };
       // A 2xx other than 201: the SDK rejects it, but AT did answer; treat it as a response body.
       const data = err.response?.data;
       if (data && typeof data === "object") return { kind: "unknown", reason: `Africa's Talking answered HTTP ${status} instead of 201` };
     }
     const code = typeof err.code === "string" ? err.code : "";
-    if (NOT_CONNECTED.has(code)) return { kind: "transient", code: "ConnectionFailed", reason: `could not connect to Africa's Talking (${code})` };
+    if (NOT_CONNECTED.has(code)) return { kind: "transient", code: "unreachable", reason: `could not connect to Africa's Talking (${code})` };
     if (code === "ERR_CANCELED") return { kind: "unknown", reason: "the request was cancelled after it went out" };
     return { kind: "unknown", reason: `the connection to Africa's Talking failed after the request went out (${code || "no answer"})` };
   }
   if (e instanceof Error) {
     // The SDK's own validation (Joi), before any request: nothing was sent.
     if (/valid phone number|did not seem to be a phone number|"to" failed/i.test(e.message)) {
-      return { kind: "definite", code: "InvalidPhoneNumber", reason: "the Africa's Talking SDK says the number is invalid" };
+      return { kind: "definite", code: "invalid_number", reason: "the Africa's Talking SDK says the number is invalid" };
     }
-    return { kind: "definite", code: "InvalidRequest", reason: "the Africa's Talking SDK refused the request before sending it" };
+    return { kind: "definite", code: "invalid_request", reason: "the Africa's Talking SDK refused the request before sending it" };
   }
   // The SDK rejects a non-201 2xx with the response body itself.
   if (e && typeof e === "object" && "SMSMessageData" in e) return { kind: "unknown", reason: "Africa's Talking answered without HTTP 201" };

@@ -57,7 +57,7 @@ interface TwilioLikeError {
 const DEFINITE: Record<number, { code: string; reason: string }> = {
   21211: { code: "invalid_number", reason: "Twilio says the 'To' number is invalid" },
   21614: { code: "invalid_number", reason: "Twilio says the 'To' number is not a mobile number" },
-  21610: { code: "unsubscribed", reason: "the recipient has unsubscribed (replied STOP) or is blocked at Twilio" },
+  21610: { code: "opted_out", reason: "the recipient has unsubscribed (replied STOP) or is blocked at Twilio" },
   21408: { code: "cannot_route", reason: "sending to this region is not enabled on the Twilio account" },
   21612: { code: "cannot_route", reason: "Twilio cannot route a message to this number from this sender" },
   20003: { code: "auth_failed", reason: "Twilio refused the account credentials" },

@@ -75,3 +75,14 @@ export interface SignedRequest {
 
 /** Where an emulator hands its delivery reports and inbound messages. */
 export type WebhookSink = (req: SignedRequest) => Promise<void>;
+
+/**
+ * The codes providers map their refusals to (one vocabulary, so the tools and the router read no
+ * provider's own): invalid_number, unsupported_number_type, opted_out (blacklisted, unsubscribed,
+ * stopped), insufficient_balance, invalid_sender, cannot_route, risk_hold, auth_failed,
+ * window_closed (WhatsApp: a template is needed), template_invalid, permission_denied,
+ * invalid_request (definite); provider_error, gateway_error, gateway_rejected, rate_limited,
+ * unreachable, http_<status> (transient); smtp_<reply code> for SMTP; <provider>_<code> for a
+ * provider code with no mapping.
+ */
+export type OutcomeCode = string;
