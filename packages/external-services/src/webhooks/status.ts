@@ -20,6 +20,8 @@ export interface StatusReport {
   reason?: string | null | undefined;
   /** What makes a report the same report when the provider retries it (e.g. its id + status). */
   reportKey: string;
+  /** When the provider is unsigned (Africa's Talking): the report must name the number we sent to. */
+  recipient?: string | undefined;
 }
 
 export interface AppliedReport {
@@ -41,6 +43,7 @@ export async function applyStatusReport(db: Db, r: StatusReport): Promise<Applie
     const [m] = await tx.$queryRaw<Array<{ id: string; organization_id: string; status: string }>>`
       select id, organization_id, status::text as status from messages
        where provider = ${r.provider} and provider_message_id = ${r.providerMessageId} and direction = 'OUTBOUND'
+         and (${r.recipient ?? null}::text is null or recipient = ${r.recipient ?? null})
        order by created_at desc limit 1 for update`;
     if (!m) return { found: false, duplicate: false, status: null, advanced: false, messageId: null };
     const [seen] = await tx.$queryRaw<Array<{ n: number }>>`
