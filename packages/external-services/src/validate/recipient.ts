@@ -3,7 +3,7 @@
 import { parsePhoneNumberFromString, type CountryCode, type NumberType } from "libphonenumber-js/max";
 
 export type PhoneCheck =
-  | { ok: true; e164: string; country: string | null; type: NumberType | "UNKNOWN"; mobile: boolean }
+  | { ok: true; e164: string; country: string | null; type: NonNullable<NumberType> | "UNKNOWN"; mobile: boolean }
   | { ok: false; reason: string; fix: string };
 
 /** Number types a text message can reach (a fixed line or a premium number cannot). */
