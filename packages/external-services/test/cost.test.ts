@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb, type Db } from "@marketsage/db";
 import { useTestDatabase } from "@marketsage/core/testing";
-import { estimateCosts, times } from "../src/queries/cost.ts";
+import { estimateCosts, inReportingCurrency, times } from "../src/queries/cost.ts";
 
 const tdb = useTestDatabase();
 let db: Db;
@@ -43,5 +43,20 @@ describe("cost estimates from provider_rates", () => {
   it("email takes the provider's any-country row", async () => {
     const m = await estimateCosts(db, { providers: ["smtp"], channel: "EMAIL", country: "NG", units: 1, at: new Date("2026-06-01Z") });
     expect(m.get("smtp")?.total).toEqual({ amount: "0.0000", currency: "USD" });
+  });
+
+  it("totals in the reporting currency by the stored FX rate of the day, null without a rate", async () => {
+    const at = new Date("2026-06-01Z");
+    const m = await estimateCosts(db, { providers: ["africastalking", "twilio"], channel: "SMS", country: "KE", units: 1, at });
+    const got = await inReportingCurrency(db, { reportingCurrency: "NGN" }, [...m.values()], at);
+    const [want] = await db.$queryRawUnsafe<Array<{ kes: string; usd: string }>>(
+      `select (0.8 * (select rate from fx_rates where base = 'USD' and quote = 'NGN' and as_of <= $1::date order by as_of desc limit 1)
+                   / (select rate from fx_rates where base = 'USD' and quote = 'KES' and as_of <= $1::date order by as_of desc limit 1))::text as kes,
+              (0.21 * (select rate from fx_rates where base = 'USD' and quote = 'NGN' and as_of <= $1::date order by as_of desc limit 1))::text as usd`, at,
+    );
+    expect(got.get("africastalking")).toBeCloseTo(Number(want!.kes), 6);
+    expect(got.get("twilio")).toBeCloseTo(Number(want!.usd), 6);
+    const none = await inReportingCurrency(db, { reportingCurrency: "NGN" }, [{ ...m.get("twilio")!, total: { amount: "1.0000", currency: "XXX" } }], at);
+    expect(none.get("twilio")).toBeNull();
   });
 });

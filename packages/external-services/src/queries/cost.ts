@@ -1,7 +1,9 @@
 // Cost estimates from provider_rates: the rate in effect at the send's time for the provider,
 // channel and destination country (email: the provider's 'ZZ' row, any country), times the
 // message's units (SMS segments; 1 otherwise). No row: the estimate is unknown, said so.
-import type { DbHandle } from "@marketsage/core";
+import type { DbHandle, OrgInfo } from "@marketsage/core";
+import { fxSql } from "@marketsage/domain";
+import { Prisma } from "@marketsage/db";
 import type { Channel, Money, ProviderName } from "../providers/types.ts";
 
 export interface CostEstimate {
@@ -51,5 +53,18 @@ export async function estimateCosts(
       source: r.source,
     });
   }
+  return out;
+}
+
+/**
+ * Each estimate's total in the organization's reporting currency, by the stored FX rates at the
+ * send's date (marketsage_fx); null when a rate is missing (said so, never guessed).
+ */
+export async function inReportingCurrency(db: DbHandle, org: Pick<OrgInfo, "reportingCurrency">, costs: readonly CostEstimate[], at: Date): Promise<Map<ProviderName, number | null>> {
+  const out = new Map<ProviderName, number | null>();
+  if (costs.length === 0) return out;
+  const parts = costs.map((c) => Prisma.sql`(${fxSql(Prisma.sql`${c.total.amount}::numeric`, c.total.currency, org.reportingCurrency, Prisma.sql`${at}::timestamptz`)})::text`);
+  const [r] = await db.$queryRaw<Array<{ v: Array<string | null> }>>`select array[${Prisma.join(parts)}] as v`;
+  costs.forEach((c, i) => out.set(c.provider, r!.v[i] === null ? null : Number(r!.v[i])));
   return out;
 }
