@@ -26,7 +26,6 @@ const TW = { accountSid: `AC${"a".repeat(32)}`, authToken: "twilio-test-token" }
 const WA = { accessToken: "wa-test-token", appSecret: "wa-app-secret", phoneNumberId: "109876543210" };
 const FROM = "+15005550006";
 let db: Db;
-const pending: Promise<unknown>[] = [];
 const refused: Array<Received & { ok: false }> = [];
 
 async function apply(r: Received) {
@@ -37,10 +36,12 @@ async function apply(r: Received) {
   for (const rep of r.reports) await applyStatusReport(db, rep);
   for (const m of r.inbound) await applyInbound(db, m);
 }
+// Webhooks are applied in arrival order once the send is settled: a provider's report can arrive
+// before our settle has written its message id (with 5 ms report delays it did, on a loaded
+// machine), and matching such early reports is not built yet (see the package README).
+const queued: Array<() => Promise<void>> = [];
 const sink = (handle: (req: SignedRequest) => Received) => async (req: SignedRequest) => {
-  const p = apply(handle(req));
-  pending.push(p);
-  await p;
+  queued.push(() => apply(handle(req)));
 };
 
 const at = startAfricasTalkingEmulator({
@@ -100,7 +101,7 @@ async function send(p: Provider, name: string, channel: "SMS" | "WHATSAPP", to: 
 }
 const settle = async () => {
   await Promise.all([emu.at.idle(), emu.tw.idle(), emu.wa.idle()]);
-  await Promise.all(pending);
+  while (queued.length) await queued.shift()!();
 };
 const row = async (id: string) => (await db.$queryRawUnsafe<Array<{ status: string; error_code: string | null }>>(`select status::text, error_code from messages where id = $1::uuid`, id))[0]!;
 const types = async (id: string) => (await db.$queryRawUnsafe<Array<{ type: string }>>(`select type::text from message_events where message_id = $1::uuid order by id`, id)).map((e) => e.type);
