@@ -7,6 +7,7 @@
 // sign its callbacks: the URLs carry our secret token).
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { formRecord, readBody } from "./http.ts";
 import type { AddressInfo, Socket } from "node:net";
 import type { Money, SignedRequest, WebhookSink } from "../providers/types.ts";
 import { sandboxOutcome, type SandboxOutcome } from "./test-numbers.ts";
@@ -171,21 +172,6 @@ function newMessageId(): string {
 /** "2026-12-02 16:10:28" (UTC), as AT writes an inbound message's date. */
 function atDate(d: Date): string {
   return d.toISOString().replace("T", " ").replace(/\.\d+Z$/, "");
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function paramsOf(s: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(s)) out[k] = v;
-  return out;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -369,7 +355,7 @@ export async function startAfricasTalkingEmulator(opts: AfricasTalkingEmulatorOp
     void (async () => {
       const u = new URL(req.url ?? "/", "http://127.0.0.1");
       const body = req.method === "POST" ? await readBody(req) : "";
-      const params = req.method === "POST" ? paramsOf(body) : paramsOf(u.search);
+      const params = req.method === "POST" ? formRecord(body) : formRecord(u.search);
       const key = header(req, "apikey");
       const rec: RecordedAtRequest = {
         method: req.method ?? "GET",

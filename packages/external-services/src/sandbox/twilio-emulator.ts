@@ -6,6 +6,7 @@
 // SDK's own getExpectedTwilioSignature, keyed by the auth token).
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { formRecord, readBody } from "./http.ts";
 import type { AddressInfo, Socket } from "node:net";
 import twilio from "twilio";
 import type { Money, SignedRequest, WebhookSink } from "../providers/types.ts";
@@ -143,21 +144,6 @@ function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function formToRecord(s: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(s)) out[k] = v;
-  return out;
 }
 
 const UNDELIVERED_CODE = 30003;
@@ -393,7 +379,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const raw = req.method === "POST" ? await readBody(req) : "";
-    const params = req.method === "POST" ? formToRecord(raw) : Object.fromEntries(url.searchParams);
+    const params = req.method === "POST" ? formRecord(raw) : Object.fromEntries(url.searchParams);
     const record: RecordedTwilioRequest = {
       method: req.method ?? "GET",
       path: url.pathname,

@@ -14,6 +14,7 @@
 //   stop_reply → sent, delivered, then an inbound text "STOP" from the recipient.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { readBody } from "./http.ts";
 import type { AddressInfo, Socket } from "node:net";
 import type { SignedRequest, WebhookSink } from "../providers/types.ts";
 import { signWhatsApp, type GraphError } from "../providers/whatsapp.ts";
@@ -323,9 +324,7 @@ export async function startWhatsAppEmulator(opts: WhatsAppEmulatorOptions): Prom
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString("utf8");
+    const raw = await readBody(req);
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
     let body: unknown = null;
     try {
