@@ -99,6 +99,7 @@ export interface RouteContext {
 
 export interface HttpRoute {
   method: "GET" | "POST" | "OPTIONS";
+  /** Exact, or ending in "/*" for every path under it (the handler reads the rest of req.path). */
   path: string;
   /** Largest body accepted (413 above it); default 64 KiB. */
   bodyLimitBytes?: number;

@@ -117,15 +117,18 @@ export function createInvoker(opts: InvokerOptions): Invoker {
   // committed (with the call's writes, for a write tool: `tx`). A row that cannot be written makes
   // the answer UNAVAILABLE, never a success without a record.
   const auditWriter = auditWriterFor(runtime);
-  async function audit(entry: AuditEntry, tx?: DbHandle): Promise<void> {
+  async function audit(entry: AuditEntry, tx?: DbHandle, ownTransaction = false): Promise<void> {
     try {
       if (tx) await auditWriter.appendInTransaction(tx, entry);
       else await auditWriter.append(entry);
     } catch (err) {
       runtime.log.error({ err, tool: entry.tool, correlationId: entry.correlationId }, "audit write failed; the call is answered UNAVAILABLE");
-      throw new UnavailableError("the audit log cannot be written, so the result is withheld and any change was rolled back; retry in a few seconds.", {
-        reason: "audit_log",
-      });
+      throw new UnavailableError(
+        ownTransaction
+          ? "the audit log cannot be written, so the result is withheld; the work may have been done: retry in a few seconds with the same idempotency key, which answers the first result and never repeats it."
+          : "the audit log cannot be written, so the result is withheld and any change was rolled back; retry in a few seconds.",
+        { reason: "audit_log" },
+      );
     }
   }
 
@@ -194,7 +197,13 @@ export function createInvoker(opts: InvokerOptions): Invoker {
       };
 
       let done: { result: CallToolResult; bytes: number };
-      if (isWriteTool(tool)) {
+      if (isWriteTool(tool) && tool.transaction === "own") {
+        // The handler commits its own steps; its audit row follows. If that row cannot be written
+        // the work is done but unrecorded here: the caller hears UNAVAILABLE and retries with the
+        // same idempotency key, which answers the first result (and writes its audit row).
+        done = finish(await tool.handler(parsed.data, { ...ctxFor(runtime.db), client: runtime.db }));
+        await audit(entry("ALLOWED", null, done.bytes), undefined, true);
+      } else if (isWriteTool(tool)) {
         const statementLimit = statementLimitFor(tool, runtime.statementTimeoutMs);
         // The write and its audit row commit together, or neither does.
         done = await runtime.db.$transaction(
@@ -213,7 +222,7 @@ export function createInvoker(opts: InvokerOptions): Invoker {
       return { result: done.result, principal, correlationId };
     } catch (err) {
       const tool = all.get(name);
-      const writes = tool !== undefined && isWriteTool(tool);
+      const writes = tool !== undefined && isWriteTool(tool) && tool.transaction !== "own";
       const typed = typedError(err, {
         statementTimeoutMs: statementLimitFor(tool, runtime.statementTimeoutMs),
         transactionTimeoutMs: writes ? (tool.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS) : undefined,

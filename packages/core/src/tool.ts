@@ -1,6 +1,6 @@
 // A tool is a value: name, words for the model, zod schemas, annotations, scopes and a handler.
 // Servers are arrays of these; `core` registers them and wraps every call the same way.
-import type { Prisma } from "@marketsage/db";
+import type { Db, Prisma } from "@marketsage/db";
 import type { z } from "zod";
 import type { Logger } from "./logger.ts";
 import type { Scope } from "./scopes.ts";
@@ -23,6 +23,11 @@ export interface ToolContext {
   /** The caller's organization: every query filters by org.id. */
   org: Principal["org"];
   db: DbHandle;
+  /**
+   * The pooled client, for tools with `transaction: "own"` only (they open their own
+   * transactions: a send commits its ledger row before the provider is called). Undefined otherwise.
+   */
+  client?: Db;
   log: Logger;
   /** The clock: tests fix it; handlers never call new Date() for "now". */
   now(): Date;
@@ -52,6 +57,14 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
    * Bulk writes (a whole organization's predictions) set more.
    */
   transactionTimeoutMs?: number;
+  /**
+   * Write tools: "call" (default) runs the handler and its audit row in one transaction; "own" runs
+   * the handler on the pooled client (it commits its own steps, e.g. a send's ledger claim before
+   * the provider call, which no rollback could undo) and writes the audit row after it. Such a
+   * tool must be safe to retry (an idempotency key): an audit row that cannot be written then
+   * answers UNAVAILABLE though the work was done.
+   */
+  transaction?: "call" | "own";
   handler: (input: z.output<I>, ctx: ToolContext) => Promise<z.input<O>> | z.input<O>;
   /** A short text rendering for clients that ignore structured content. */
   render?: (output: z.output<O>) => string;

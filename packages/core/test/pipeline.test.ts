@@ -172,6 +172,21 @@ describe("writes and their audit rows commit together", () => {
   });
 });
 
+describe('write tools with transaction "own"', () => {
+  it("run on the pooled client, keep what they committed when they fail after it, and are audited either way", async () => {
+    const t = await connectTestClient({ server: "customer-data", tools: testTools, runtime, apiKey: key("ADMIN") });
+    const ok = await t.client.callTool({ name: "create_own_segment", arguments: { name: "own-kept" } });
+    expect(ok.isError).toBeFalsy();
+    expect(structured(ok)).toMatchObject({ pooled: true });
+    expect((await lastAudit("create_own_segment")).outcome).toBe("ALLOWED");
+    const bad = await t.client.callTool({ name: "create_own_segment", arguments: { name: "own-committed", fail_after_write: true } });
+    expect(bad.isError).toBe(true);
+    expect((await sql.query(`select count(*)::int n from segments where name = any($1)`, [["own-kept", "own-committed"]])).rows[0].n).toBe(2);
+    expect((await lastAudit("create_own_segment")).outcome).toBe("FAILED");
+    await t.close();
+  });
+});
+
 describe("write transactions have a per-tool time limit", () => {
   it("commits within the tool's limit and rolls back entirely past it, audited FAILED", async () => {
     const t = await connectTestClient({ server: "customer-data", tools: testTools, runtime, apiKey: key("ADMIN") });

@@ -11,6 +11,11 @@ import pg from "pg";
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import { DEFAULT_BODY_LIMIT } from "./routes.ts";
 
+/** A route's path is exact, or ends in "/*" for everything under it (e.g. a secret token in the path). */
+function pathMatches(pattern: string, path: string): boolean {
+  return pattern.endsWith("/*") ? path.startsWith(pattern.slice(0, -1)) && path.length > pattern.length - 1 : pattern === path;
+}
+
 export interface HostOptions {
   booted: Booted;
   /** Routes besides /mcp/<server>, /healthz and /readyz (from the catalog's servers). */
@@ -222,9 +227,9 @@ export function createHttpHost(opts: HostOptions): HttpHost {
           const r = await readiness();
           return send(res, { status: r.ok ? 200 : 503, body: r.ok ? { status: "ready" } : { status: "not ready", reason: r.reason } });
         }
-        const route = routes.find((r) => r.path === url.pathname && r.method === req.method);
+        const route = routes.find((r) => pathMatches(r.path, url.pathname) && r.method === req.method);
         if (route) return send(res, await handleRoute(req, route, url));
-        if (routes.some((r) => r.path === url.pathname)) throw new HttpFailure(405, `${req.method} is not allowed here.`);
+        if (routes.some((r) => pathMatches(r.path, url.pathname))) throw new HttpFailure(405, `${req.method} is not allowed here.`);
         throw new HttpFailure(404, `Nothing at ${url.pathname}. MCP endpoints: ${[...served.keys()].map((s) => `/mcp/${s}`).join(", ")}.`);
       } catch (e) {
         if (e instanceof HttpFailure) {
