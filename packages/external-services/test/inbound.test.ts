@@ -66,6 +66,20 @@ describe("inbound messages", () => {
     expect(after!.n).toBe(before!.n);
   });
 
+  it("a shared number: the organization that last sent this person a message from it in 30 days (a reply answers it)", async () => {
+    const phone = "+254799990101";
+    const c = randomUUID();
+    await db.$executeRawUnsafe(`insert into contacts (id, organization_id, phone, country, time_zone) values ($1, $2, $3, 'KE', 'Africa/Nairobi')`, c, B, phone);
+    const out = (org: string, at: string) =>
+      db.$executeRawUnsafe(`insert into messages (id, organization_id, channel, direction, recipient, sender, provider, status, created_at) values ($1, $2, 'SMS', 'OUTBOUND', $3, '+15550001111', 'twilio', 'SENT', $4)`, randomUUID(), org, phone, new Date(at));
+    const reply = inbound({ provider: "twilio", to: "+15550001111", from: phone, text: "STOP", at: new Date("2026-12-01T10:00:00Z") });
+    await out(A, "2026-10-01T10:00:00Z"); // 61 days before: too old
+    expect((await applyInbound(db, { ...reply, providerMessageId: randomUUID() })).organizationId).toBeNull();
+    await out(B, "2026-11-30T09:00:00Z");
+    await out(A, "2026-11-29T09:00:00Z");
+    expect(await applyInbound(db, reply)).toMatchObject({ organizationId: B, contactId: c, optedOut: true });
+  });
+
   it("B's number with A's contact's phone: recorded for B with no contact, and opts nobody out", async () => {
     const r = await applyInbound(db, inbound({ to: "67890", text: "STOP" }));
     expect(r).toMatchObject({ organizationId: B, contactId: null, optedOut: false });

@@ -1,5 +1,8 @@
 // Inbound SMS and WhatsApp messages. The organization is the one whose sender identity received
 // the message (sender_identities: the number or id it was sent to), never anything in the body.
+// A number several organizations share (a shared short code, the sandbox's numbers) or one no
+// identity names: the organization that last sent this person a message through this provider from
+// that number in the last 30 days (the reply answers it); none, or two at the same instant: nothing.
 // Each message is recorded once (by the provider's message id) as an INBOUND message of the
 // contact with that phone number; a STOP word opts the contact out on that channel (a consent
 // event, source inbound_sms / inbound_whatsapp, which the consent trigger applies to the contact),
@@ -10,6 +13,9 @@ import type { Db } from "@marketsage/db";
 
 /** Opt-out words, matched case-insensitively as the whole message (trimmed, punctuation ignored). */
 export const STOP_WORDS = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT OUT", "REMOVE", "ARRET", "ARRÊT", "ACHA", "SITISHA"] as const;
+
+/** How far back a reply to a shared number looks for the message it answers. */
+export const REPLY_WINDOW_MS = 30 * 86_400_000;
 
 const normal = (s: string) => s.normalize("NFC").toUpperCase().replace(/[\s.!,;:]+/g, " ").trim();
 const STOPS = new Set(STOP_WORDS.map(normal));
@@ -38,9 +44,19 @@ export interface AppliedInbound {
 
 export async function applyInbound(db: Db, m: InboundMessage): Promise<AppliedInbound> {
   return db.$transaction(async (tx) => {
-    const orgs = await tx.$queryRaw<Array<{ organization_id: string }>>`
+    let orgs = await tx.$queryRaw<Array<{ organization_id: string }>>`
       select distinct organization_id from sender_identities where channel = ${m.channel}::"Channel" and provider = ${m.provider} and sender = ${m.to}`;
-    // A number shared by two organizations cannot say whose customer wrote: nothing is applied.
+    if (orgs.length !== 1) {
+      const since = new Date(m.at.getTime() - REPLY_WINDOW_MS);
+      const last = await tx.$queryRaw<Array<{ organization_id: string; created_at: Date }>>`
+        select organization_id, created_at from messages
+         where recipient = ${m.from} and provider = ${m.provider} and direction = 'OUTBOUND' and channel = ${m.channel}::"Channel"
+           and (sender = ${m.to} or sender is null) and created_at >= ${since}
+           and (${orgs.length} = 0 or organization_id = any(${orgs.map((o) => o.organization_id)}::uuid[]))
+         order by created_at desc limit 2`;
+      // Two organizations' messages at the same instant cannot say whose customer wrote.
+      orgs = last.length && (last.length === 1 || last[0]!.created_at.getTime() !== last[1]!.created_at.getTime()) ? [last[0]!] : [];
+    }
     if (orgs.length !== 1) return { organizationId: null, duplicate: false, messageId: null, contactId: null, optedOut: false };
     const org = orgs[0]!.organization_id;
     const [dup] = await tx.$queryRaw<Array<{ id: string; contact_id: string | null }>>`
