@@ -6,10 +6,11 @@
 // handed to `deliver` as SignedRequests: form-encoded with AT's field names, unsigned (AT does not
 // sign its callbacks: the URLs carry our secret token).
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { formRecord, readBody } from "./http.ts";
-import type { AddressInfo, Socket } from "node:net";
-import type { Money, SignedRequest, WebhookSink } from "../providers/types.ts";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { formRecord, readBody, reply } from "./http.ts";
+import type { Money, WebhookSink } from "../providers/types.ts";
+import { emulatorLifecycle, type DeliveredWebhookOf, type HttpEmulator, type RecordedFormRequest } from "./lifecycle.ts";
+import { fromUnits, toUnits } from "./money.ts";
 import { sandboxOutcome, type SandboxOutcome } from "./test-numbers.ts";
 
 export interface AfricasTalkingEmulatorOptions {
@@ -59,58 +60,13 @@ export interface EmulatedAtMessage {
   createdAt: Date;
 }
 
-export interface RecordedAtRequest {
-  method: string;
-  path: string;
-  /** The decoded form fields (POST) or query (GET). */
-  params: Record<string, string>;
-  /** Whether the api key and username matched. */
-  authorized: boolean;
-  /** The HTTP status answered, or null while the request hangs (no_answer). */
-  status: number | null;
-  at: Date;
-}
+/** `authorized`: whether the api key and username matched. */
+export type RecordedAtRequest = RecordedFormRequest;
 
-export interface DeliveredAtWebhook {
-  kind: "report" | "inbound";
-  request: SignedRequest;
-  /** Set when the sink threw. */
-  error?: string;
-}
+export type DeliveredAtWebhook = DeliveredWebhookOf<"report" | "inbound">;
 
-export interface AfricasTalkingEmulator {
-  /** The origin to point the SDK at, e.g. http://127.0.0.1:41234 */
-  readonly url: string;
-  readonly requests: RecordedAtRequest[];
-  /** Every delivery report and inbound message handed to `deliver`, in order. */
-  readonly webhooks: DeliveredAtWebhook[];
-  message(messageId: string): EmulatedAtMessage | undefined;
-  messages(): EmulatedAtMessage[];
+export interface AfricasTalkingEmulator extends HttpEmulator<RecordedAtRequest, DeliveredAtWebhook, EmulatedAtMessage> {
   balance(): Money;
-  /** Resolves when every scheduled report and inbound message has been handed over. */
-  idle(): Promise<void>;
-  /** Ends hanging requests, cancels pending reports and stops the server. */
-  close(): Promise<void>;
-}
-
-// ---- decimal arithmetic in fixed-point bigint (4 decimals, as AT writes amounts) ----
-
-const SCALE = 4;
-const ONE = 10n ** BigInt(SCALE);
-
-function toUnits(amount: string): bigint {
-  const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(amount.trim());
-  if (!m) throw new Error(`not a decimal amount: ${amount}`);
-  const frac = (m[3] ?? "").padEnd(SCALE, "0").slice(0, SCALE);
-  const v = BigInt(m[2]!) * ONE + BigInt(frac);
-  return m[1] ? -v : v;
-}
-
-function fromUnits(v: bigint): string {
-  const neg = v < 0n;
-  const a = neg ? -v : v;
-  const s = a.toString().padStart(SCALE + 1, "0");
-  return `${neg ? "-" : ""}${s.slice(0, -SCALE)}.${s.slice(-SCALE)}`;
 }
 
 // ---- prices by the recipient's country (illustrative, in the country's currency) ----
@@ -208,83 +164,50 @@ export async function startAfricasTalkingEmulator(opts: AfricasTalkingEmulatorOp
   let balanceUnits = toUnits(opts.balance?.amount ?? "1234.5000");
 
   const requests: RecordedAtRequest[] = [];
-  const webhooks: DeliveredAtWebhook[] = [];
   const messages = new Map<string, EmulatedAtMessage>();
-  const hanging = new Set<ServerResponse>();
-  const sockets = new Set<Socket>();
-  const timers = new Map<NodeJS.Timeout, () => void>();
-  const pending = new Set<Promise<void>>();
-  let closed = false;
+  const life = emulatorLifecycle<DeliveredAtWebhook["kind"]>(opts.deliver);
 
-  /** Resolves true after `ms`, or false at once if the emulator closes first. */
-  function wait(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      if (closed) return resolve(false);
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve(!closed);
-      }, ms);
-      timers.set(t, () => resolve(false));
-    });
-  }
-
-  async function hand(kind: DeliveredAtWebhook["kind"], url: string, fields: Record<string, string>): Promise<void> {
-    const request: SignedRequest = {
-      method: "POST",
-      url,
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams(fields).toString(),
-    };
-    const entry: DeliveredAtWebhook = { kind, request };
-    webhooks.push(entry);
-    try {
-      await opts.deliver(request);
-    } catch (e) {
-      entry.error = e instanceof Error ? e.message : String(e);
-    }
+  function hand(kind: DeliveredAtWebhook["kind"], url: string, fields: Record<string, string>): Promise<void> {
+    const body = new URLSearchParams(fields).toString();
+    return life.hand(kind, { method: "POST", url, headers: { "content-type": "application/x-www-form-urlencoded" }, body });
   }
 
   /** Reports (and the STOP reply) for one accepted message, in order, each after reportDelayMs. */
-  function schedule(m: EmulatedAtMessage, networkCode: string): void {
-    const run = async (): Promise<void> => {
-      const report = async (status: AtReportStatus, failureReason?: string): Promise<boolean> => {
-        if (!(await wait(reportDelayMs))) return false;
-        m.status = status;
-        if (opts.deliveryReportUrl) {
-          const fields: Record<string, string> = { id: m.messageId, status, phoneNumber: m.to, networkCode };
-          if (failureReason) fields.failureReason = failureReason;
-          fields.retryCount = "0";
-          await hand("report", opts.deliveryReportUrl, fields);
-        }
-        return true;
-      };
-      if (intermediate && !(await report("Submitted"))) return;
-      if (m.outcome === "undelivered") {
-        await report("Failed", "DeliveryFailure");
-        return;
+  async function lifecycle(m: EmulatedAtMessage, networkCode: string): Promise<void> {
+    const report = async (status: AtReportStatus, failureReason?: string): Promise<boolean> => {
+      if (!(await life.sleep(reportDelayMs))) return false;
+      m.status = status;
+      if (opts.deliveryReportUrl) {
+        const fields: Record<string, string> = { id: m.messageId, status, phoneNumber: m.to, networkCode };
+        if (failureReason) fields.failureReason = failureReason;
+        fields.retryCount = "0";
+        await hand("report", opts.deliveryReportUrl, fields);
       }
-      if (!(await report("Success"))) return;
-      if (m.outcome === "stop_reply" && opts.inboundUrl) {
-        if (!(await wait(reportDelayMs))) return;
-        await hand("inbound", opts.inboundUrl, {
-          from: m.to,
-          to: m.from ?? shortCode,
-          text: "STOP",
-          date: atDate(new Date()),
-          id: randomBytes(16).toString("hex").replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-"),
-          linkId: randomBytes(12).toString("hex"),
-          networkCode,
-        });
-      }
+      return true;
     };
-    const p = run().finally(() => pending.delete(p));
-    pending.add(p);
+    if (intermediate && !(await report("Submitted"))) return;
+    if (m.outcome === "undelivered") {
+      await report("Failed", "DeliveryFailure");
+      return;
+    }
+    if (!(await report("Success"))) return;
+    if (m.outcome === "stop_reply" && opts.inboundUrl) {
+      if (!(await life.sleep(reportDelayMs))) return;
+      await hand("inbound", opts.inboundUrl, {
+        from: m.to,
+        to: m.from ?? shortCode,
+        text: "STOP",
+        date: atDate(new Date()),
+        id: randomBytes(16).toString("hex").replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-"),
+        linkId: randomBytes(12).toString("hex"),
+        networkCode,
+      });
+    }
   }
 
   function send(res: ServerResponse, rec: RecordedAtRequest, status: number, body: string, type: string): void {
     rec.status = status;
-    res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) });
-    res.end(body);
+    reply(res, status, type, body);
   }
   const json = (res: ServerResponse, rec: RecordedAtRequest, status: number, v: unknown) =>
     send(res, rec, status, JSON.stringify(v), "application/json");
@@ -298,12 +221,7 @@ export async function startAfricasTalkingEmulator(opts: AfricasTalkingEmulatorOp
     if (p.message === undefined) return text(res, rec, 400, "Request is missing required form field 'message'");
     const numbers = p.to.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
     const outcomes = numbers.map((n) => sandboxOutcome(n));
-    if (outcomes.includes("no_answer")) {
-      // Never answers: the caller's timeout decides. close() ends it.
-      hanging.add(res);
-      res.on("close", () => hanging.delete(res));
-      return;
-    }
+    if (outcomes.includes("no_answer")) return life.hang(res);
     if (outcomes.includes("provider_error")) return text(res, rec, 500, "Internal Server Error");
 
     const recipients: AtRecipientResult[] = [];
@@ -342,79 +260,37 @@ export async function startAfricasTalkingEmulator(opts: AfricasTalkingEmulatorOp
       }
     }
     const answer = { SMSMessageData: { Message: `Sent to ${accepted.length}/${numbers.length} Total Cost: ${total}`, Recipients: recipients } };
-    for (const a of accepted) schedule(a.m, a.networkCode);
+    for (const a of accepted) void life.track(lifecycle(a.m, a.networkCode));
     if (responseDelayMs <= 0) return json(res, rec, 201, answer);
-    hanging.add(res);
-    res.on("close", () => hanging.delete(res));
-    void wait(responseDelayMs).then((ok) => {
+    life.hang(res);
+    void life.sleep(responseDelayMs).then((ok) => {
       if (ok && !res.destroyed) json(res, rec, 201, answer);
     });
   }
 
-  const server = createServer((req, res) => {
-    void (async () => {
-      const u = new URL(req.url ?? "/", "http://127.0.0.1");
-      const body = req.method === "POST" ? await readBody(req) : "";
-      const params = req.method === "POST" ? formRecord(body) : formRecord(u.search);
-      const key = header(req, "apikey");
-      const rec: RecordedAtRequest = {
-        method: req.method ?? "GET",
-        path: u.pathname,
-        params,
-        authorized: key === opts.apiKey && params.username === opts.username,
-        status: null,
-        at: new Date(),
-      };
-      requests.push(rec);
-      const route = `${rec.method} ${u.pathname.replace(/\/+$/, "")}`;
-      if (route !== "POST /version1/messaging" && route !== "GET /version1/user") return text(res, rec, 404, "Not Found");
-      if (!rec.authorized) return text(res, rec, 401, AUTH_INVALID);
-      if (route === "GET /version1/user") {
-        return json(res, rec, 200, { UserData: { balance: `${balanceCurrency} ${fromUnits(balanceUnits)}` } });
-      }
-      return handleSms(res, rec);
-    })().catch(() => {
-      if (!res.headersSent) {
-        res.writeHead(500, { "content-type": "text/plain" });
-        res.end("Internal Server Error");
-      }
-    });
-  });
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const u = new URL(req.url ?? "/", "http://127.0.0.1");
+    const body = req.method === "POST" ? await readBody(req) : "";
+    const params = req.method === "POST" ? formRecord(body) : formRecord(u.search);
+    const key = header(req, "apikey");
+    const rec: RecordedAtRequest = {
+      method: req.method ?? "GET",
+      path: u.pathname,
+      params,
+      authorized: key === opts.apiKey && params.username === opts.username,
+      status: null,
+      at: new Date(),
+    };
+    requests.push(rec);
+    const route = `${rec.method} ${u.pathname.replace(/\/+$/, "")}`;
+    if (route !== "POST /version1/messaging" && route !== "GET /version1/user") return text(res, rec, 404, "Not Found");
+    if (!rec.authorized) return text(res, rec, 401, AUTH_INVALID);
+    if (route === "GET /version1/user") {
+      return json(res, rec, 200, { UserData: { balance: `${balanceCurrency} ${fromUnits(balanceUnits)}` } });
+    }
+    return handleSms(res, rec);
+  }
 
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    webhooks,
-    message: (id) => messages.get(id),
-    messages: () => [...messages.values()],
-    balance: () => ({ amount: fromUnits(balanceUnits), currency: balanceCurrency }),
-    async idle() {
-      while (pending.size > 0) await Promise.all([...pending]);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const [t, cancel] of timers) {
-        clearTimeout(t);
-        cancel();
-      }
-      timers.clear();
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const res of hanging) res.destroy();
-      hanging.clear();
-      server.closeAllConnections();
-      for (const s of sockets) s.destroy();
-      await done;
-      await Promise.all([...pending]);
-    },
-  };
+  const emulator = await life.serve({ requests, messages, handle, failure: () => ({ type: "text/plain", body: "Internal Server Error" }) });
+  return { ...emulator, balance: () => ({ amount: fromUnits(balanceUnits), currency: balanceCurrency }) };
 }

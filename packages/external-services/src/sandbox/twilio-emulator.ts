@@ -5,11 +5,12 @@
 // SignedRequests: form-encoded, signed with X-Twilio-Signature exactly as Twilio signs them (the
 // SDK's own getExpectedTwilioSignature, keyed by the auth token).
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { formRecord, readBody } from "./http.ts";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { formRecord, readBody, reply } from "./http.ts";
 import twilio from "twilio";
 import type { Money, SignedRequest, WebhookSink } from "../providers/types.ts";
+import { emulatorLifecycle, type DeliveredWebhookOf, type HttpEmulator, type RecordedFormRequest } from "./lifecycle.ts";
+import { fromUnits, toUnits } from "./money.ts";
 import { sandboxOutcome, type SandboxOutcome } from "./test-numbers.ts";
 import { smsShape } from "../validate/sms.ts";
 
@@ -50,38 +51,13 @@ export interface EmulatedTwilioMessage {
   dateSent: Date | null;
 }
 
-export interface RecordedTwilioRequest {
-  method: string;
-  path: string;
-  /** The decoded form fields (POST) or query (GET). */
-  params: Record<string, string>;
-  /** Whether the basic-auth credentials matched. */
-  authorized: boolean;
-  /** The HTTP status answered, or null while the request hangs (no_answer). */
-  status: number | null;
-  at: Date;
-}
+/** `authorized`: whether the basic-auth credentials matched. */
+export type RecordedTwilioRequest = RecordedFormRequest;
 
-export interface DeliveredWebhook {
-  kind: "status" | "inbound";
-  request: SignedRequest;
-  /** Set when the sink threw. */
-  error?: string;
-}
+export type DeliveredWebhook = DeliveredWebhookOf<"status" | "inbound">;
 
-export interface TwilioEmulator {
-  /** The origin to point the SDK at, e.g. http://127.0.0.1:41234 */
-  readonly url: string;
-  readonly requests: RecordedTwilioRequest[];
-  /** Every status callback and inbound message handed to `deliver`, in order. */
-  readonly webhooks: DeliveredWebhook[];
-  message(sid: string): EmulatedTwilioMessage | undefined;
-  messages(): EmulatedTwilioMessage[];
+export interface TwilioEmulator extends HttpEmulator<RecordedTwilioRequest, DeliveredWebhook, EmulatedTwilioMessage> {
   balance(): Money;
-  /** Resolves when every scheduled status callback and inbound message has been handed over. */
-  idle(): Promise<void>;
-  /** Ends hanging requests, cancels pending callbacks and stops the server. */
-  close(): Promise<void>;
 }
 
 const API = "2010-04-01";
@@ -104,26 +80,6 @@ const ERR = {
   invalidTo: { status: 400, code: 21211, message: "Invalid 'To' Phone Number" },
   unsubscribed: { status: 400, code: 21610, message: "Attempt to send to unsubscribed recipient" },
 } satisfies Record<string, TwilioError>;
-
-// ---- decimal arithmetic in fixed-point bigint (no float drift on money) ----
-
-const SCALE = 4;
-
-function toUnits(amount: string): bigint {
-  const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(amount.trim());
-  if (!m) throw new Error(`not a decimal amount: ${amount}`);
-  const frac = (m[3] ?? "").padEnd(SCALE, "0");
-  if (frac.length > SCALE && /[1-9]/.test(frac.slice(SCALE))) throw new Error(`more than ${SCALE} decimals: ${amount}`);
-  const v = BigInt(m[2]!) * 10n ** BigInt(SCALE) + BigInt(frac.slice(0, SCALE));
-  return m[1] ? -v : v;
-}
-
-function fromUnits(v: bigint): string {
-  const neg = v < 0n;
-  const a = neg ? -v : v;
-  const s = a.toString().padStart(SCALE + 1, "0");
-  return `${neg ? "-" : ""}${s.slice(0, -SCALE)}.${s.slice(-SCALE)}`;
-}
 
 // ---- wire helpers ----
 
@@ -158,25 +114,10 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
   const accountPath = `/${API}/Accounts/${opts.accountSid}`;
 
   const requests: RecordedTwilioRequest[] = [];
-  const webhooks: DeliveredWebhook[] = [];
   const messages = new Map<string, EmulatedTwilioMessage>();
   /** Recipients who replied STOP: further sends to them get 21610, as on Twilio. */
   const optedOut = new Set<string>();
-  const sockets = new Set<Socket>();
-  const hanging = new Set<ServerResponse>();
-  const timers = new Map<NodeJS.Timeout, (v: boolean) => void>();
-  const chains = new Set<Promise<void>>();
-  let closed = false;
-
-  const sleep = (ms: number) =>
-    new Promise<boolean>((resolve) => {
-      if (closed) return resolve(false);
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve(!closed);
-      }, ms);
-      timers.set(t, resolve);
-    });
+  const life = emulatorLifecycle<DeliveredWebhook["kind"]>(opts.deliver);
 
   function sign(url: string, params: Record<string, string>): SignedRequest {
     const signature = twilio.getExpectedTwilioSignature(opts.authToken, url, params);
@@ -191,16 +132,6 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
       },
       body: new URLSearchParams(params).toString(),
     };
-  }
-
-  async function hand(kind: DeliveredWebhook["kind"], request: SignedRequest): Promise<void> {
-    const entry: DeliveredWebhook = { kind, request };
-    webhooks.push(entry);
-    try {
-      await opts.deliver(request);
-    } catch (e) {
-      entry.error = e instanceof Error ? e.message : String(e);
-    }
   }
 
   function statusParams(m: EmulatedTwilioMessage): Record<string, string> {
@@ -237,14 +168,14 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
   async function lifecycle(m: EmulatedTwilioMessage): Promise<void> {
     const finalStatus: TwilioMessageStatus = m.outcome === "undelivered" ? "undelivered" : "delivered";
     for (const status of ["queued", "sent", finalStatus] as const) {
-      if (!(await sleep(reportDelayMs))) return;
+      if (!(await life.sleep(reportDelayMs))) return;
       if (status !== "queued") setStatus(m, status);
       else if (m.status === "accepted") setStatus(m, "queued");
-      if (m.statusCallback) await hand("status", sign(m.statusCallback, statusParams(m)));
-      if (closed) return;
+      if (m.statusCallback) await life.hand("status", sign(m.statusCallback, statusParams(m)));
+      if (life.closed) return;
     }
     if (m.outcome === "stop_reply") {
-      if (!(await sleep(reportDelayMs))) return;
+      if (!(await life.sleep(reportDelayMs))) return;
       optedOut.add(m.to);
       if (!opts.inboundUrl) return;
       const sid = newSid("SM");
@@ -271,13 +202,8 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
         From: m.to,
         ApiVersion: API,
       };
-      await hand("inbound", sign(opts.inboundUrl, inbound));
+      await life.hand("inbound", sign(opts.inboundUrl, inbound));
     }
-  }
-
-  function schedule(m: EmulatedTwilioMessage): void {
-    const p = lifecycle(m).finally(() => chains.delete(p));
-    chains.add(p);
   }
 
   function resource(m: EmulatedTwilioMessage): Record<string, unknown> {
@@ -308,13 +234,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
 
   function json(res: ServerResponse, status: number, body: unknown, record: RecordedTwilioRequest): void {
     record.status = status;
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      "content-type": "application/json; charset=utf-8",
-      "content-length": Buffer.byteLength(text),
-      "twilio-request-id": newSid("RQ"),
-    });
-    res.end(text);
+    reply(res, status, "application/json; charset=utf-8", JSON.stringify(body), { "twilio-request-id": newSid("RQ") });
   }
 
   function error(res: ServerResponse, e: TwilioError, record: RecordedTwilioRequest): void {
@@ -346,12 +266,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
     if (outcome === "invalid_number" || !/^\+?[1-9]\d{6,14}$/.test(to.replace(/[\s()-]/g, ""))) return error(res, ERR.invalidTo, record);
     if (outcome === "rejected" || optedOut.has(to)) return error(res, ERR.unsubscribed, record);
     if (outcome === "provider_error") return error(res, ERR.internal, record);
-    if (outcome === "no_answer") {
-      // Never answers: the caller's timeout decides. close() ends it.
-      hanging.add(res);
-      res.on("close", () => hanging.delete(res));
-      return;
-    }
+    if (outcome === "no_answer") return life.hang(res);
     const now = new Date();
     const m: EmulatedTwilioMessage = {
       sid: newSid("SM"),
@@ -373,7 +288,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
     };
     messages.set(m.sid, m);
     json(res, 201, resource(m), record);
-    schedule(m);
+    void life.track(lifecycle(m));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -405,53 +320,15 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
     return error(res, ERR.notFound, record);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ code: 20500, message: ERR.internal.message, more_info: moreInfo(20500), status: 500 }));
-      }
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}`,
+  const emulator = await life.serve({
     requests,
-    webhooks,
-    message: (sid) => messages.get(sid),
-    messages: () => [...messages.values()],
-    balance: () => ({ amount: fromUnits(balanceUnits), currency }),
-    async idle() {
-      while (chains.size > 0) await Promise.all([...chains]);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const [t, resolve] of timers) {
-        clearTimeout(t);
-        resolve(false);
-      }
-      timers.clear();
-      for (const res of hanging) res.destroy();
-      hanging.clear();
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      for (const s of sockets) s.destroy();
-      await done;
-      await Promise.allSettled([...chains]);
-    },
-  };
+    messages,
+    handle,
+    failure: () => ({
+      type: "application/json",
+      body: JSON.stringify({ code: 20500, message: ERR.internal.message, more_info: moreInfo(20500), status: 500 }),
+    }),
+    keepAliveTimeout: 30_000,
+  });
+  return { ...emulator, balance: () => ({ amount: fromUnits(balanceUnits), currency }) };
 }

@@ -13,11 +13,11 @@
 //   delivered → sent, delivered; undelivered → sent, failed [131026 Message undeliverable];
 //   stop_reply → sent, delivered, then an inbound text "STOP" from the recipient.
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { readBody } from "./http.ts";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { readBody, reply } from "./http.ts";
 import type { SignedRequest, WebhookSink } from "../providers/types.ts";
 import { signWhatsApp, type GraphError } from "../providers/whatsapp.ts";
+import { emulatorLifecycle, type DeliveredWebhookOf, type HttpEmulator } from "./lifecycle.ts";
 import { sandboxOutcome, type SandboxOutcome } from "./test-numbers.ts";
 
 export { signWhatsApp, verifyWhatsAppSignature } from "../providers/whatsapp.ts";
@@ -65,30 +65,15 @@ export interface RecordedWhatsAppRequest {
   at: Date;
 }
 
-export interface DeliveredWhatsAppWebhook {
-  kind: "status" | "inbound";
-  request: SignedRequest;
-  /** Set when the sink threw. */
-  error?: string;
-}
+export type DeliveredWhatsAppWebhook = DeliveredWebhookOf<"status" | "inbound">;
 
-export interface WhatsAppEmulator {
-  /** The origin to use as the provider's baseUrl, e.g. http://127.0.0.1:41234 */
-  readonly url: string;
-  readonly requests: RecordedWhatsAppRequest[];
-  readonly webhooks: DeliveredWhatsAppWebhook[];
-  message(id: string): EmulatedWhatsAppMessage | undefined;
-  messages(): EmulatedWhatsAppMessage[];
+export interface WhatsAppEmulator extends HttpEmulator<RecordedWhatsAppRequest, DeliveredWhatsAppWebhook, EmulatedWhatsAppMessage> {
   /** Records an inbound message from `number` now (opens its 24-hour window), without a webhook. */
   openWindow(number: string, atMs?: number): void;
   /** The customer sends a text: opens the window and delivers the inbound webhook. */
   receive(from: string, body: string): Promise<void>;
   /** Whether free text to `number` is allowed now. */
   windowOpen(number: string): boolean;
-  /** Resolves when every scheduled webhook has been handed over. */
-  idle(): Promise<void>;
-  /** Ends hanging requests, cancels pending webhooks and stops the server. */
-  close(): Promise<void>;
 }
 
 const WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -100,12 +85,22 @@ function graphError(e: Omit<GraphError, "fbtrace_id">): { error: GraphError } {
   return { error: { ...e, fbtrace_id: fbtrace() } };
 }
 
+interface Answer {
+  status: number;
+  body: { error: GraphError };
+}
+
+/** A refused send: Graph's OAuthException with the WhatsApp details. */
+function refusal(code: number, message: string, details: string, status = 400): Answer {
+  return { status, body: graphError({ message, type: "OAuthException", code, error_data: { messaging_product: "whatsapp", details } }) };
+}
+
 const ERR = {
-  auth: (): { status: number; body: { error: GraphError } } => ({
+  auth: (): Answer => ({
     status: 401,
     body: graphError({ message: "Invalid OAuth access token - Cannot parse access token", type: "OAuthException", code: 190 }),
   }),
-  unknownPath: (path: string) => ({
+  unknownPath: (path: string): Answer => ({
     status: 400,
     body: graphError({
       message: `Unsupported post request. Object with ID '${path}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
@@ -114,44 +109,21 @@ const ERR = {
       error_subcode: 33,
     }),
   }),
-  param: (details: string) => ({
-    status: 400,
-    body: graphError({ message: "(#100) Invalid parameter", type: "OAuthException", code: 100, error_data: { messaging_product: "whatsapp", details } }),
-  }),
-  invalidTo: () => ({
-    status: 400,
-    body: graphError({
-      message: "(#100) Invalid parameter",
-      type: "OAuthException",
-      code: 100,
-      error_data: { messaging_product: "whatsapp", details: "Parameter 'to' is not a valid WhatsApp phone number" },
-    }),
-  }),
-  stoppedMarketing: () => ({
-    status: 400,
-    body: graphError({
-      message: "(#131050) Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
-      type: "OAuthException",
-      code: 131050,
-      error_data: { messaging_product: "whatsapp", details: "The recipient has stopped marketing messages from this business" },
-    }),
-  }),
-  reengagement: () => ({
-    status: 400,
-    body: graphError({
-      message: "(#131047) Re-engagement message",
-      type: "OAuthException",
-      code: 131047,
-      error_data: {
-        messaging_product: "whatsapp",
-        details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
-      },
-    }),
-  }),
-  internal: () => ({
-    status: 500,
-    body: graphError({ message: "(#131000) Something went wrong", type: "OAuthException", code: 131000, error_data: { messaging_product: "whatsapp", details: "Something went wrong" } }),
-  }),
+  param: (details: string) => refusal(100, "(#100) Invalid parameter", details),
+  invalidTo: () => refusal(100, "(#100) Invalid parameter", "Parameter 'to' is not a valid WhatsApp phone number"),
+  stoppedMarketing: () =>
+    refusal(
+      131050,
+      "(#131050) Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
+      "The recipient has stopped marketing messages from this business",
+    ),
+  reengagement: () =>
+    refusal(
+      131047,
+      "(#131047) Re-engagement message",
+      "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+    ),
+  internal: () => refusal(131000, "(#131000) Something went wrong", "Something went wrong", 500),
 };
 
 function newWamid(to: string): string {
@@ -167,12 +139,7 @@ export async function startWhatsAppEmulator(opts: WhatsAppEmulatorOptions): Prom
   const messages = new Map<string, EmulatedWhatsAppMessage>();
   const lastInbound = new Map<string, number>();
   const requests: RecordedWhatsAppRequest[] = [];
-  const webhooks: DeliveredWhatsAppWebhook[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const inFlight = new Set<Promise<void>>();
-  const hanging = new Set<ServerResponse>();
-  const sockets = new Set<Socket>();
-  let closing = false;
+  const life = emulatorLifecycle<DeliveredWhatsAppWebhook["kind"]>(opts.deliver);
 
   const unix = () => String(Math.floor(now() / 1000));
 
@@ -206,21 +173,6 @@ export async function startWhatsAppEmulator(opts: WhatsAppEmulatorOptions): Prom
     };
   }
 
-  function hand(kind: DeliveredWhatsAppWebhook["kind"], request: SignedRequest): Promise<void> {
-    const entry: DeliveredWhatsAppWebhook = { kind, request };
-    webhooks.push(entry);
-    const p = (async () => {
-      try {
-        await opts.deliver(request);
-      } catch (e) {
-        entry.error = e instanceof Error ? e.message : String(e);
-      }
-    })();
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
-    return p;
-  }
-
   function statusBody(m: EmulatedWhatsAppMessage, status: "sent" | "delivered" | "read" | "failed"): string {
     const s: Record<string, unknown> = { id: m.id, status, timestamp: unix(), recipient_id: waId(m.to) };
     if (m.bizOpaqueCallbackData !== null) s["biz_opaque_callback_data"] = m.bizOpaqueCallbackData;
@@ -247,29 +199,25 @@ export async function startWhatsAppEmulator(opts: WhatsAppEmulatorOptions): Prom
 
   function inbound(from: string, text: string): Promise<void> {
     lastInbound.set(waId(from), now());
-    return hand("inbound", signed(inboundBody(from, text)));
+    return life.hand("inbound", signed(inboundBody(from, text)));
   }
 
   /** Runs the steps one after another, `delay` apart. */
   function schedule(steps: Array<() => Promise<void>>): void {
-    const next = (i: number) => {
-      if (i >= steps.length || closing) return;
-      const t = setTimeout(() => {
-        timers.delete(t);
-        if (closing) return;
-        const p = steps[i]!().then(() => next(i + 1));
-        inFlight.add(p);
-        void p.finally(() => inFlight.delete(p));
-      }, delay);
-      timers.add(t);
-    };
-    next(0);
+    void life.track(
+      (async () => {
+        for (const step of steps) {
+          if (!(await life.sleep(delay))) return;
+          await step();
+        }
+      })(),
+    );
   }
 
   function statusStep(m: EmulatedWhatsAppMessage, status: "sent" | "delivered" | "failed"): () => Promise<void> {
     return () => {
       m.status = status;
-      return hand("status", signed(statusBody(m, status)));
+      return life.hand("status", signed(statusBody(m, status)));
     };
   }
 
@@ -312,15 +260,12 @@ export async function startWhatsAppEmulator(opts: WhatsAppEmulatorOptions): Prom
     return { ok: false, details: `Unsupported message type '${String(type)}' in the sandbox (text and template only)` };
   }
 
-  function answer(res: ServerResponse, rec: RecordedWhatsAppRequest, status: number, body: unknown): void {
+  function answer(res: ServerResponse, rec: RecordedWhatsAppRequest, { status, body }: { status: number; body: unknown }): void {
     rec.status = status;
     const e = (body as { error?: { code?: unknown } }).error;
     rec.errorCode = e && typeof e.code === "number" ? e.code : null;
-    const text = JSON.stringify(body);
-    const headers: Record<string, string | number> = { "content-type": "application/json; charset=UTF-8", "content-length": Buffer.byteLength(text) };
-    if (status === 401) headers["www-authenticate"] = 'OAuth "Facebook Platform" "invalid_token"';
-    res.writeHead(status, headers);
-    res.end(text);
+    const headers = status === 401 ? { "www-authenticate": 'OAuth "Facebook Platform" "invalid_token"' } : {};
+    reply(res, status, "application/json; charset=UTF-8", JSON.stringify(body), headers);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -336,109 +281,45 @@ export async function startWhatsAppEmulator(opts: WhatsAppEmulatorOptions): Prom
     const rec: RecordedWhatsAppRequest = { method: req.method ?? "", path, body, authorized, status: null, errorCode: null, at: new Date() };
     requests.push(rec);
 
-    if (!authorized) {
-      const e = ERR.auth();
-      return answer(res, rec, e.status, e.body);
-    }
+    if (!authorized) return answer(res, rec, ERR.auth());
     const m = /^\/v\d+(?:\.\d+)?\/([^/]+)\/messages\/?$/.exec(path);
-    if (req.method !== "POST" || !m) {
-      const e = ERR.unknownPath(path.split("/").filter(Boolean)[1] ?? path);
-      return answer(res, rec, e.status, e.body);
-    }
-    if (decodeURIComponent(m[1]!) !== opts.phoneNumberId) {
-      const e = ERR.unknownPath(m[1]!);
-      return answer(res, rec, e.status, e.body);
-    }
+    if (req.method !== "POST" || !m) return answer(res, rec, ERR.unknownPath(path.split("/").filter(Boolean)[1] ?? path));
+    if (decodeURIComponent(m[1]!) !== opts.phoneNumberId) return answer(res, rec, ERR.unknownPath(m[1]!));
     const parsed = parseSend(body);
-    if (!parsed.ok) {
-      const e = ERR.param(parsed.details);
-      return answer(res, rec, e.status, e.body);
-    }
+    if (!parsed.ok) return answer(res, rec, ERR.param(parsed.details));
     const msg = parsed.msg;
     const outcome = sandboxOutcome(msg.to);
-    if (outcome === "provider_error") {
-      const e = ERR.internal();
-      return answer(res, rec, e.status, e.body);
-    }
-    if (outcome === "no_answer") {
-      // Never answers: the caller's timeout decides. close() ends it.
-      hanging.add(res);
-      res.on("close", () => hanging.delete(res));
-      return;
-    }
-    if (outcome === "invalid_number" || waId(msg.to).length < 7 || waId(msg.to).length > 15) {
-      const e = ERR.invalidTo();
-      return answer(res, rec, e.status, e.body);
-    }
-    if (outcome === "rejected") {
-      const e = ERR.stoppedMarketing();
-      return answer(res, rec, e.status, e.body);
-    }
-    if (msg.type === "text" && !windowOpen(msg.to)) {
-      const e = ERR.reengagement();
-      return answer(res, rec, e.status, e.body);
-    }
+    if (outcome === "provider_error") return answer(res, rec, ERR.internal());
+    if (outcome === "no_answer") return life.hang(res);
+    if (outcome === "invalid_number" || waId(msg.to).length < 7 || waId(msg.to).length > 15) return answer(res, rec, ERR.invalidTo());
+    if (outcome === "rejected") return answer(res, rec, ERR.stoppedMarketing());
+    if (msg.type === "text" && !windowOpen(msg.to)) return answer(res, rec, ERR.reengagement());
     const stored: EmulatedWhatsAppMessage = { ...msg, id: newWamid(msg.to), outcome, status: "accepted", createdAt: new Date(now()) };
     messages.set(stored.id, stored);
-    const reply: Record<string, unknown> = { id: stored.id };
-    if (msg.type === "template") reply["message_status"] = "accepted";
-    answer(res, rec, 200, { messaging_product: "whatsapp", contacts: [{ input: msg.to, wa_id: waId(msg.to) }], messages: [reply] });
+    const sent: Record<string, unknown> = { id: stored.id };
+    if (msg.type === "template") sent["message_status"] = "accepted";
+    answer(res, rec, { status: 200, body: { messaging_product: "whatsapp", contacts: [{ input: msg.to, wa_id: waId(msg.to) }], messages: [sent] } });
 
     if (outcome === "undelivered") schedule([statusStep(stored, "sent"), statusStep(stored, "failed")]);
     else if (outcome === "stop_reply") schedule([statusStep(stored, "sent"), statusStep(stored, "delivered"), () => inbound(msg.to, "STOP")]);
     else schedule([statusStep(stored, "sent"), statusStep(stored, "delivered")]);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify(graphError({ message: `(#1) ${e instanceof Error ? e.message : "An unknown error occurred"}`, type: "OAuthException", code: 1 })));
-      }
-    });
-  });
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-
-  return {
-    url: `http://127.0.0.1:${port}`,
+  const emulator = await life.serve({
     requests,
-    webhooks,
-    message: (id) => messages.get(id),
-    messages: () => [...messages.values()],
+    messages,
+    handle,
+    failure: (e) => ({
+      type: "application/json",
+      body: JSON.stringify(graphError({ message: `(#1) ${e instanceof Error ? e.message : "An unknown error occurred"}`, type: "OAuthException", code: 1 })),
+    }),
+  });
+  return {
+    ...emulator,
     openWindow(number, atMs) {
       lastInbound.set(waId(number), atMs ?? now());
     },
     receive: (from, body) => inbound(from, body),
     windowOpen,
-    async idle() {
-      // steps schedule further steps: wait until nothing is pending
-      for (let i = 0; i < 1000; i++) {
-        if (timers.size === 0 && inFlight.size === 0) return;
-        if (inFlight.size > 0) await Promise.all([...inFlight]);
-        else await new Promise((r) => setTimeout(r, Math.max(1, delay)));
-      }
-    },
-    async close() {
-      closing = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      for (const res of hanging) res.destroy();
-      hanging.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-    },
   };
 }
