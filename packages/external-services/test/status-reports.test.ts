@@ -54,11 +54,13 @@ describe("delivery reports", () => {
     expect((await history(m.id)).map((h) => h.type)).toEqual(["DELIVERED", "OPENED"]);
   });
 
-  it("a report for no message of ours writes nothing", async () => {
+  it("a report for no message of ours writes no event: it is held for a send that may not have settled yet", async () => {
     const [before] = await db.$queryRawUnsafe<Array<{ n: number }>>(`select count(*)::int as n from message_events`);
-    expect(await applyStatusReport(db, report("SMnotours", "delivered", 1))).toEqual({ found: false, duplicate: false, status: null, advanced: false, messageId: null });
+    expect(await applyStatusReport(db, report("SMnotours", "delivered", 1))).toEqual({ found: false, duplicate: false, status: null, advanced: false, messageId: null, held: true });
     const [after] = await db.$queryRawUnsafe<Array<{ n: number }>>(`select count(*)::int as n from message_events`);
     expect(after!.n).toBe(before!.n);
+    const [held] = await db.$queryRawUnsafe<Array<{ n: number }>>(`select count(*)::int as n from pending_status_reports where provider = 'twilio' and provider_message_id = 'SMnotours'`);
+    expect(held!.n).toBe(1);
   });
 
   it("20 concurrent copies of one report and a concurrent failed: one event each, one final status", async () => {

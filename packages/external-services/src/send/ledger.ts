@@ -9,9 +9,12 @@
 //   retry re-claims the row atomically (one retry at a time). Definite failures and
 //   `outcome_unknown` are final for the key: an unknown outcome is resolved by the provider's
 //   reports or polling, never by sending again.
+// - Delivery reports that arrived before the settle (a fast provider beats our write of its message
+//   id) were held by applyStatusReport; settleSend applies them to the row it settles.
 import { createHash, randomUUID } from "node:crypto";
 import { canonicalJson, type DbHandle } from "@marketsage/core";
 import type { Channel, SendOutcome } from "../providers/types.ts";
+import { applyPendingReports, lockReportsOf } from "../webhooks/status.ts";
 
 export class IdempotencyConflict extends Error {
   constructor(readonly key: string, readonly messageId: string) {
@@ -97,14 +100,36 @@ export async function claimSend(db: DbHandle, c: Claim): Promise<ClaimResult> {
   return { claimed: false, message: toMessage(r), inFlight: r.status === "QUEUED" && !r.provider_message_id };
 }
 
-/** Records the provider's answer on the claimed row (and its event) and returns the row. */
+/**
+ * Records the provider's answer on the claimed row (and its event) and returns the row — after the
+ * delivery reports that arrived before this answer (held by applyStatusReport) were applied to it.
+ * One transaction: the caller's when `db` is one, else its own. See webhooks/status.ts for the
+ * lock that keeps a report racing this settle from being lost.
+ */
 export async function settleSend(db: DbHandle, orgId: string, messageId: string, outcome: SendOutcome, now: Date): Promise<LedgerMessage> {
+  // A Prisma.TransactionClient has no $transaction: then we are in the caller's transaction.
+  const client = db as DbHandle & { $transaction?: <T>(fn: (tx: DbHandle) => Promise<T>) => Promise<T> };
+  if (typeof client.$transaction === "function") return client.$transaction((tx) => settleTx(tx, orgId, messageId, outcome, now));
+  return settleTx(db, orgId, messageId, outcome, now);
+}
+
+async function settleTx(db: DbHandle, orgId: string, messageId: string, outcome: SendOutcome, now: Date): Promise<LedgerMessage> {
   const set =
     outcome.kind === "accepted"
       ? { status: outcome.status === "sent" ? "SENT" : "QUEUED", pid: outcome.providerMessageId, code: null, reason: null, cost: outcome.cost?.amount ?? null, cur: outcome.cost?.currency ?? null }
       : outcome.kind === "unknown"
         ? { status: "OUTCOME_UNKNOWN", pid: null, code: "outcome_unknown", reason: outcome.reason, cost: null, cur: null }
         : { status: "FAILED", pid: null, code: outcome.kind === "transient" ? `${RETRYABLE}${outcome.code}` : outcome.code, reason: outcome.reason, cost: null, cur: null };
+  // With a provider message id: take the per-(provider, id) report lock BEFORE the row is written
+  // (a report takes it before it locks the row too: one lock order), so a report racing this
+  // settle either commits its hold before our claim below, or waits and then sees our row.
+  let provider: string | null = null;
+  if (set.pid) {
+    const [p] = await db.$queryRaw<Array<{ provider: string | null }>>`select provider from messages where id = ${messageId}::uuid and organization_id = ${orgId}::uuid`;
+    if (!p) throw new Error(`message ${messageId} is not this organization's`);
+    provider = p.provider;
+    if (provider) await lockReportsOf(db, provider, set.pid);
+  }
   const [r] = await db.$queryRawUnsafe<Row[]>(
     `update messages set status = $3::"MessageStatus", provider_message_id = coalesce($4, provider_message_id), error_code = $5, error_reason = $6,
             cost = $7::numeric, currency = $8, status_at = $9
@@ -114,7 +139,11 @@ export async function settleSend(db: DbHandle, orgId: string, messageId: string,
   if (!r) throw new Error(`message ${messageId} is not this organization's`);
   const type = outcome.kind === "accepted" ? (set.status === "SENT" ? "SENT" : null) : outcome.kind === "unknown" ? null : "FAILED";
   if (type) await event(db, orgId, messageId, type, now, outcome.kind === "accepted" ? { provider_message_id: outcome.providerMessageId } : { code: set.code, reason: set.reason });
-  return toMessage(r);
+  if (!set.pid || !provider) return toMessage(r);
+  const applied = await applyPendingReports(db, provider, set.pid);
+  if (!applied.some((a) => a.found && !a.duplicate)) return toMessage(r);
+  const [after] = await db.$queryRawUnsafe<Row[]>(`select ${COLS} from messages where id = $1::uuid`, messageId);
+  return toMessage(after!);
 }
 
 async function event(db: DbHandle, orgId: string, messageId: string, type: "QUEUED" | "SENT" | "FAILED", at: Date, detail: Record<string, unknown>): Promise<void> {

@@ -5,6 +5,31 @@
 // A late "sent" after "delivered" is kept in the history (an event marked `late`) and changes
 // nothing; "read" (WhatsApp) is an OPENED event and implies delivered. One transaction with the
 // message row locked, so concurrent reports of one message are applied one at a time.
+//
+// Early reports: a fast provider can report before settleSend has written the provider message id
+// (the emulators report 5 ms after accepting). A report that names no message is held in
+// pending_status_reports (once per report key: a provider's retry is stored once) and settleSend
+// applies it, through the same lookup and rules as a live report (applyPendingReports), when it
+// writes that id. Held reports expire after PENDING_REPORT_TTL_MINUTES unapplied (a report for a
+// message that is not ours, or whose send never settled with that id). Only verified reports reach
+// this module (receive.ts checks signatures / the callback token first); an Africa's Talking report
+// (unsigned provider) is held too, and its recipient check applies when it is replayed.
+//
+// The race with settleSend, under READ COMMITTED. settleSend writes the id and claims the held
+// reports in one transaction, which may be the caller's (uncommitted for a while). A report's
+// lookup does not see that uncommitted id, so it would hold the report; if settleSend's claim ran
+// before the hold committed, the report would be lost. A second lookup after the hold does not
+// close it: the settling transaction may still be uncommitted then. So both sides take one
+// transaction-level advisory lock per (provider, provider message id), lockReportsOf:
+//   - applyStatusReport: lock → lookup → apply, or hold → commit (the lock is released at commit);
+//   - settleSend: lock → write the id → claim the held reports (DELETE … RETURNING) → commit.
+// Whichever locks second waits for the other's commit, and each of its later statements takes a
+// new snapshot (READ COMMITTED), so it sees the other's work: a report that locks second finds the
+// settled message; a settle that locks second claims the committed hold. The lock is taken in a
+// statement of its own: a statement's snapshot is taken when it starts, so a lock acquired inside
+// the claiming statement would leave that statement blind to the hold it waited for. Both sides
+// lock before they touch the message row, so the lock order is the same (no deadlock).
+import type { DbHandle } from "@marketsage/core";
 import type { Db } from "@marketsage/db";
 
 export type ReportStatus = "queued" | "sent" | "delivered" | "failed" | "read";
@@ -26,46 +51,137 @@ export interface StatusReport {
 
 export interface AppliedReport {
   found: boolean;
+  /** A report already recorded (or, when held, already held): a provider's retry. */
   duplicate: boolean;
   /** The message's status after the report. */
   status: string | null;
   /** Whether the report moved the status. */
   advanced: boolean;
   messageId: string | null;
+  /** No message yet: the report is kept and applied when the send settles (within the TTL). */
+  held: boolean;
 }
+
+/** The message row a report applies to (locked FOR UPDATE by the caller's transaction). */
+export interface ReportTarget {
+  id: string;
+  status: string;
+}
+
+/** How long a held report waits for its send to settle. */
+export const PENDING_REPORT_TTL_MINUTES = 10;
+/** Advisory lock class (first key) of the per-(provider, provider message id) lock. */
+const LOCK_CLASS = 7401;
+/** Expired held reports deleted per hold, at most (the rest go on the next holds). */
+const EXPIRE_BATCH = 500;
 
 const RANK: Record<string, number> = { QUEUED: 0, OUTCOME_UNKNOWN: 0, SENT: 1, DELIVERED: 2, FAILED: 2 };
 const TARGET: Record<ReportStatus, "QUEUED" | "SENT" | "DELIVERED" | "FAILED"> = { queued: "QUEUED", sent: "SENT", delivered: "DELIVERED", failed: "FAILED", read: "DELIVERED" };
 const EVENT: Record<ReportStatus, "QUEUED" | "SENT" | "DELIVERED" | "FAILED" | "OPENED"> = { queued: "QUEUED", sent: "SENT", delivered: "DELIVERED", failed: "FAILED", read: "OPENED" };
+const NOT_FOUND: AppliedReport = { found: false, duplicate: false, status: null, advanced: false, messageId: null, held: false };
+
+/**
+ * The transaction-level advisory lock that serializes a report's lookup-and-hold against
+ * settleSend's write-and-claim for one (provider, provider message id); see the top of this file.
+ * Released when the transaction ends. Must run as its own statement, before the lookup / claim.
+ */
+export async function lockReportsOf(tx: DbHandle, provider: string, providerMessageId: string): Promise<void> {
+  await tx.$queryRaw`select 1 as locked from pg_advisory_xact_lock(${LOCK_CLASS}::int, hashtext(${provider} || ':' || ${providerMessageId}))`;
+}
 
 export async function applyStatusReport(db: Db, r: StatusReport): Promise<AppliedReport> {
   return db.$transaction(async (tx) => {
-    const [m] = await tx.$queryRaw<Array<{ id: string; organization_id: string; status: string }>>`
-      select id, organization_id, status::text as status from messages
-       where provider = ${r.provider} and provider_message_id = ${r.providerMessageId} and direction = 'OUTBOUND'
-         and (${r.recipient ?? null}::text is null or recipient = ${r.recipient ?? null})
-       order by created_at desc limit 1 for update`;
-    if (!m) return { found: false, duplicate: false, status: null, advanced: false, messageId: null };
-    const [seen] = await tx.$queryRaw<Array<{ n: number }>>`
-      select count(*)::int as n from message_events where message_id = ${m.id}::uuid and detail->>'report_key' = ${r.reportKey}`;
-    if (seen!.n > 0) return { found: true, duplicate: true, status: m.status, advanced: false, messageId: m.id };
-    const target = TARGET[r.status];
-    const from = RANK[m.status] ?? 0;
-    const advanced = RANK[target]! > from;
-    const detail = { report_key: r.reportKey, provider_status: r.providerStatus, code: r.code ?? null, reason: r.reason ?? null, ...(advanced || r.status === "read" ? {} : { late: true }) };
-    const insert = (type: string, d: Record<string, unknown>) => tx.$executeRaw`
-      insert into message_events (organization_id, message_id, campaign_id, variant_id, contact_id, channel, type, occurred_at, detail)
-      select organization_id, id, campaign_id, variant_id, contact_id, channel, ${type}::"MessageEventType", ${r.at}, ${JSON.stringify(d)}::jsonb
-        from messages where id = ${m.id}::uuid`;
-    // "read" before any "delivered": the delivery is implied and recorded first.
-    if (r.status === "read" && advanced) await insert("DELIVERED", { ...detail, report_key: `${r.reportKey}:implied`, implied_by: "read" });
-    await insert(EVENT[r.status], detail);
-    if (!advanced) return { found: true, duplicate: false, status: m.status, advanced: false, messageId: m.id };
-    await tx.$executeRaw`
-      update messages set status = ${target}::"MessageStatus", status_at = ${r.at},
-             error_code = case when ${target} = 'FAILED' then ${r.code ?? "failed"} else error_code end,
-             error_reason = case when ${target} = 'FAILED' then ${r.reason ?? null} else error_reason end
-       where id = ${m.id}::uuid`;
-    return { found: true, duplicate: false, status: target, advanced: true, messageId: m.id };
+    await lockReportsOf(tx, r.provider, r.providerMessageId);
+    const m = await findMessage(tx, r);
+    if (m) return applyReportTx(tx, r, m);
+    // A message with this id exists but was not sent to the report's number: a forged or
+    // misrouted report for a settled send. Nothing will ever match it; it is not held.
+    const [other] = await tx.$queryRaw<Array<{ id: string }>>`
+      select id from messages where provider = ${r.provider} and provider_message_id = ${r.providerMessageId} and direction = 'OUTBOUND' limit 1`;
+    if (other) return NOT_FOUND;
+    return hold(tx, r);
   });
+}
+
+/** The outbound message a report names (locked), with the unsigned providers' recipient check. */
+async function findMessage(tx: DbHandle, r: StatusReport): Promise<ReportTarget | undefined> {
+  const [m] = await tx.$queryRaw<ReportTarget[]>`
+    select id, status::text as status from messages
+     where provider = ${r.provider} and provider_message_id = ${r.providerMessageId} and direction = 'OUTBOUND'
+       and (${r.recipient ?? null}::text is null or recipient = ${r.recipient ?? null})
+     order by created_at desc limit 1 for update`;
+  return m;
+}
+
+/**
+ * One report applied to its message, inside the caller's transaction, with the message row
+ * already locked (FOR UPDATE) by it: recorded once by report key, forward only, late ones kept.
+ */
+export async function applyReportTx(tx: DbHandle, r: StatusReport, m: ReportTarget): Promise<AppliedReport> {
+  const [seen] = await tx.$queryRaw<Array<{ n: number }>>`
+    select count(*)::int as n from message_events where message_id = ${m.id}::uuid and detail->>'report_key' = ${r.reportKey}`;
+  if (seen!.n > 0) return { found: true, duplicate: true, status: m.status, advanced: false, messageId: m.id, held: false };
+  const target = TARGET[r.status];
+  const from = RANK[m.status] ?? 0;
+  const advanced = RANK[target]! > from;
+  const detail = { report_key: r.reportKey, provider_status: r.providerStatus, code: r.code ?? null, reason: r.reason ?? null, ...(advanced || r.status === "read" ? {} : { late: true }) };
+  const insert = (type: string, d: Record<string, unknown>) => tx.$executeRaw`
+    insert into message_events (organization_id, message_id, campaign_id, variant_id, contact_id, channel, type, occurred_at, detail)
+    select organization_id, id, campaign_id, variant_id, contact_id, channel, ${type}::"MessageEventType", ${r.at}, ${JSON.stringify(d)}::jsonb
+      from messages where id = ${m.id}::uuid`;
+  // "read" before any "delivered": the delivery is implied and recorded first.
+  if (r.status === "read" && advanced) await insert("DELIVERED", { ...detail, report_key: `${r.reportKey}:implied`, implied_by: "read" });
+  await insert(EVENT[r.status], detail);
+  if (!advanced) return { found: true, duplicate: false, status: m.status, advanced: false, messageId: m.id, held: false };
+  await tx.$executeRaw`
+    update messages set status = ${target}::"MessageStatus", status_at = ${r.at},
+           error_code = case when ${target} = 'FAILED' then ${r.code ?? "failed"} else error_code end,
+           error_reason = case when ${target} = 'FAILED' then ${r.reason ?? null} else error_reason end
+     where id = ${m.id}::uuid`;
+  return { found: true, duplicate: false, status: target, advanced: true, messageId: m.id, held: false };
+}
+
+type StoredReport = Omit<StatusReport, "at"> & { at: string };
+
+/** Keeps a report that names no message yet (once per report key) and drops expired ones. */
+async function hold(tx: DbHandle, r: StatusReport): Promise<AppliedReport> {
+  const stored: StoredReport = {
+    provider: r.provider, providerMessageId: r.providerMessageId, status: r.status, at: r.at.toISOString(), providerStatus: r.providerStatus,
+    code: r.code ?? null, reason: r.reason ?? null, reportKey: r.reportKey, ...(r.recipient !== undefined ? { recipient: r.recipient } : {}),
+  };
+  const inserted = await tx.$queryRaw<Array<{ id: bigint }>>`
+    insert into pending_status_reports (provider, provider_message_id, report, report_key, received_at)
+    values (${r.provider}, ${r.providerMessageId}, ${JSON.stringify(stored)}::jsonb, ${r.reportKey}, now())
+    on conflict (provider, provider_message_id, report_key) do nothing
+    returning id`;
+  // Opportunistic expiry, by the received_at index; SKIP LOCKED so concurrent holds never wait on
+  // each other's deletes (a row another transaction is deleting is gone either way).
+  await tx.$executeRaw`
+    delete from pending_status_reports where id in (
+      select id from pending_status_reports where received_at < now() - make_interval(mins => ${PENDING_REPORT_TTL_MINUTES}::int)
+       order by received_at limit ${EXPIRE_BATCH}::int for update skip locked)`;
+  return { ...NOT_FOUND, duplicate: inserted.length === 0, held: true };
+}
+
+/**
+ * Claims the reports held for (provider, provider message id) — DELETE … RETURNING, so a report is
+ * claimed by one transaction only — and applies the unexpired ones in report time order, each
+ * through the same lookup (recipient check included) and rules as a live report. For settleSend,
+ * in its transaction, after it has written the id; takes lockReportsOf (again: re-entrant).
+ */
+export async function applyPendingReports(tx: DbHandle, provider: string, providerMessageId: string): Promise<AppliedReport[]> {
+  await lockReportsOf(tx, provider, providerMessageId);
+  const claimed = await tx.$queryRaw<Array<{ id: bigint; report: StoredReport; fresh: boolean }>>`
+    delete from pending_status_reports where provider = ${provider} and provider_message_id = ${providerMessageId}
+    returning id, report, received_at >= now() - make_interval(mins => ${PENDING_REPORT_TTL_MINUTES}::int) as fresh`;
+  const reports = claimed
+    .filter((c) => c.fresh)
+    .map((c) => ({ id: c.id, report: { ...c.report, at: new Date(c.report.at) } as StatusReport }))
+    .sort((a, b) => a.report.at.getTime() - b.report.at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const results: AppliedReport[] = [];
+  for (const { report } of reports) {
+    const m = await findMessage(tx, report);
+    results.push(m ? await applyReportTx(tx, report, m) : NOT_FOUND);
+  }
+  return results;
 }
