@@ -216,7 +216,7 @@ export function createInvoker(opts: InvokerOptions): Invoker {
           { timeout: tool.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS, maxWait: 10_000 },
         );
       } else {
-        done = finish(await tool.handler(parsed.data, ctxFor(runtime.db)));
+        done = finish(await tool.handler(parsed.data, { ...ctxFor(runtime.db), client: runtime.db }));
         await audit(entry("ALLOWED", null, done.bytes));
       }
       return { result: done.result, principal, correlationId };

@@ -127,6 +127,8 @@ function blockStore(pool: pg.Pool) {
 
   /** One point of key from the shared store, through this process's bucket. */
   async function take(key: string, limit: number, windowMs: number, largest: number): Promise<void> {
+    // A limit under one allows nothing (asking the store for zero points would be granted forever).
+    if (limit < 1) throw new Exhausted(windowMs);
     let b = buckets.get(key);
     if (!b) {
       if (buckets.size >= MAX_BUCKETS) sweep();

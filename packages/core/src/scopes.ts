@@ -7,6 +7,7 @@ export const SCOPES = [
   "campaigns:read",
   "leadpulse:read",
   "leadpulse:write",
+  "messages:read",
   "messages:send",
   "messages:override_quiet_hours",
   "monitoring:read",
@@ -16,14 +17,14 @@ export const SCOPES = [
 
 export type Scope = (typeof SCOPES)[number];
 
-const READ: Scope[] = ["contacts:read", "campaigns:read", "leadpulse:read", "monitoring:read"];
+const READ: Scope[] = ["contacts:read", "campaigns:read", "leadpulse:read", "messages:read", "monitoring:read"];
 
 /** Each role is a set of scopes; this table is the only place that says which. */
 export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
   USER: READ,
   AI_AGENT: [...READ, "contacts:write", "messages:send"],
   IT_ADMIN: [...READ, "monitoring:admin", "audit:read"],
-  ADMIN: [...READ, "contacts:write", "contacts:pii", "leadpulse:write", "messages:send", "monitoring:admin", "audit:read"],
+  ADMIN: [...READ, "contacts:write", "contacts:pii", "leadpulse:write", "messages:send", "messages:override_quiet_hours", "monitoring:admin", "audit:read"],
   SUPER_ADMIN: [...SCOPES],
 };
 

@@ -24,8 +24,9 @@ export interface ToolContext {
   org: Principal["org"];
   db: DbHandle;
   /**
-   * The pooled client, for tools with `transaction: "own"` only (they open their own
-   * transactions: a send commits its ledger row before the provider is called). Undefined otherwise.
+   * The pooled client, for read tools and tools with `transaction: "own"` (they open their own
+   * transactions: a send commits its ledger row before the provider is called). Undefined for
+   * write tools whose work is the call's transaction (`db`).
    */
   client?: Db;
   log: Logger;

@@ -1,6 +1,14 @@
 // @marketsage/external-services: email, SMS and WhatsApp through Africa's Talking, Twilio, SMTP and
-// the WhatsApp Cloud API, with local emulators of each provider for sandbox mode. (Not yet in the
-// catalog: the providers, emulators, ledger and webhook core come first, then the tools.)
+// the WhatsApp Cloud API, with local emulators of each provider for sandbox mode, and the
+// provider webhooks the HTTP host serves.
+export { externalServicesServer, externalServicesTools, externalServicesPackage } from "./server.ts";
+export { messagingFor, closeMessagingFor, createMessagingService, IN_PROCESS_BASE, BALANCE_CACHE_MS } from "./service.ts";
+export type { MessagingService, Emulators, ServiceOptions } from "./service.ts";
+export { handleWebhook } from "./webhooks/handle.ts";
+export type { WebhookSecrets, WebhookRequest, WebhookAnswer } from "./webhooks/handle.ts";
+export { sendMessage, SendRefused, PROVIDER_SIDE, CHANNEL_PROVIDERS } from "./send/send.ts";
+export type { SendRequest, SendResult, Attempt } from "./send/send.ts";
+export { saveTemplate, getTemplate, listTemplates, templateFields } from "./queries/templates.ts";
 export type { Channel, Money, OutcomeCode, OutgoingMessage, Provider, ProviderName, SendOptions, SendOutcome, SignedRequest, WebhookSink } from "./providers/types.ts";
 export { SANDBOX_EMAIL_DOMAIN, TEST_RECIPIENTS, sandboxOutcome } from "./sandbox/test-numbers.ts";
 export type { SandboxOutcome, TestRecipient } from "./sandbox/test-numbers.ts";

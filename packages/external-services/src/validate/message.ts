@@ -36,7 +36,7 @@ export interface Validation {
   errors: Problem[];
   warnings: Problem[];
   recipient: { address: string | null; country: string | null; numberType: string | null; contactId: string | null };
-  content: { text: string | null; subject: string | null; html: string | null };
+  content: { text: string | null; subject: string | null; html: string | null; whatsappTemplate: { name: string; language: string; params: string[] } | null };
   sms: SmsShape | null;
   costs: CostEstimate[];
   reachable: boolean | null;
@@ -119,6 +119,8 @@ export async function validateMessage(db: DbHandle, org: Pick<OrgInfo, "id" | "d
   const text = fill(d.text, false, "text");
   const subject = fill(d.subject, false, "subject");
   const html = fill(d.html, true, "HTML");
+  const wt = d.whatsappTemplate;
+  const whatsappTemplate = wt ? { name: wt.name, language: wt.language, params: wt.params.map((p, i) => fill(p, false, `template parameter ${i + 1}`) ?? "") } : null;
 
   let sms: SmsShape | null = null;
   let units = 1;
@@ -162,7 +164,7 @@ export async function validateMessage(db: DbHandle, org: Pick<OrgInfo, "id" | "d
     errors,
     warnings,
     recipient: { address, country, numberType, contactId: contact?.id ?? null },
-    content: { text, subject, html },
+    content: { text, subject, html, whatsappTemplate },
     sms,
     costs,
     reachable: state.reachable,
