@@ -24,6 +24,12 @@ const ENTRIES = {
     bench: () => import("@marketsage/leadpulse/bench").then((m) => m.bench),
     routes: (env: Readonly<Record<string, string | undefined>>) => import("@marketsage/leadpulse/routes").then((m) => m.collectorRoutes(env)),
   },
+  "external-services": {
+    title: "Email, SMS and WhatsApp sent through Africa's Talking, Twilio, SMTP and the WhatsApp Cloud API (sandbox emulators by default)",
+    load: () => import("@marketsage/external-services").then((m) => m.externalServicesPackage),
+    harness: () => import("@marketsage/external-services/harness").then((m) => m.harness),
+    routes: (env: Readonly<Record<string, string | undefined>>) => import("@marketsage/external-services/routes").then((m) => m.webhookRoutes(env)),
+  },
 };
 // Checked here rather than with `satisfies`, which would widen each loader's inferred type.
 const checked: Record<string, EntrySpec> = ENTRIES;

@@ -146,12 +146,12 @@ describe("send_sms in sandbox mode", () => {
     const c = await contact("0001");
     const auto = await call("AI_AGENT", "send_sms", { contact_id: c.id, text: "Hello", idempotency_key: key() });
     expect(auto.route).toHaveLength(2);
-    expect(auto.route.every((r: { reason: string }) => /KES|USD/.test(r.reason))).toBe(true);
+    expect(auto.route.every((r: string) => /KES|USD/.test(r))).toBe(true);
     for (let i = 0; i < 5; i++) await recordOutcome(runtime.db, "africastalking", "transient", clock);
     try {
       const skipped = await call("AI_AGENT", "send_sms", { contact_id: c.id, text: "Hello again", idempotency_key: key() });
       expect(skipped.provider).toBe("twilio");
-      expect(skipped.route.find((r: { provider: string }) => r.provider === "africastalking")).toMatchObject({ eligible: false });
+      expect(skipped.route.find((r: string) => r.includes("africastalking"))).toMatch(/^skipped: africastalking: circuit open/);
       const explicit = await raw("AI_AGENT", "send_sms", { contact_id: c.id, text: "Hi", idempotency_key: key(), provider: "africastalking" });
       expect(text(explicit)).toMatch(/UNAVAILABLE.*circuit open/);
     } finally {
@@ -161,7 +161,7 @@ describe("send_sms in sandbox mode", () => {
     const refused = await call("AI_AGENT", "send_sms", { contact_id: blocked.id, text: "Hello", idempotency_key: key() });
     expect(refused.status).toBe("failed");
     expect(refused.attempts).toHaveLength(1);
-    expect(refused.error.code).toBe("opted_out");
+    expect(refused.error).toMatch(/^opted_out/);
     await settle();
   });
 
@@ -193,13 +193,13 @@ describe("quiet hours at the recipient's local time (fixed clock)", () => {
   it("an override needs messages:override_quiet_hours, and its reason is recorded in the answer and the audit row", async () => {
     const c = await contact("0001");
     clock = EVENING;
-    const args = { contact_id: c.id, text: "Your OTP is 1234", idempotency_key: key(), quiet_hours_override: { reason: "one-time password the customer asked for" } };
+    const args = { contact_id: c.id, text: "Your OTP is 1234", idempotency_key: key(), quiet_hours_override: "one-time password the customer asked for" };
     const agent = await raw("AI_AGENT", "send_sms", args);
     expect(agent.isError).toBe(true);
     expect(text(agent)).toMatch(/may not override quiet hours/);
     const admin = await call("ADMIN", "send_sms", args);
     expect(admin.quiet_hours_overridden).toBe("one-time password the customer asked for");
-    const [audit] = await q<{ args: { quiet_hours_override?: { reason: string } } }>(`select args from audit_events where tool = 'send_sms' and outcome = 'ALLOWED' order by id desc limit 1`);
+    const [audit] = await q<{ args: { quiet_hours_override?: string } }>(`select args from audit_events where tool = 'send_sms' and outcome = 'ALLOWED' order by id desc limit 1`);
     expect(JSON.stringify(audit!.args)).toContain("one-time password");
     await settle();
   });
@@ -237,7 +237,7 @@ describe("send_email and templates", () => {
     const missing = await raw("AI_AGENT", "send_email", { contact_id: c.id, template_id: t.id, idempotency_key: key() });
     expect(text(missing)).toMatch(/missing_field.*code/);
     const sent = await call("AI_AGENT", "send_email", { contact_id: c.id, template_id: t.id, variables: { code: "<SAVE10>" }, idempotency_key: key() });
-    expect(sent).toMatchObject({ status: "sent", provider: "smtp", template_id: t.id });
+    expect(sent).toMatchObject({ status: "sent", provider: "smtp" });
     const got = svc().emulators.smtp!.messages.at(-1)!;
     expect(got.subject).toBe("Welcome Amina");
     expect(got.html).toContain("use &lt;SAVE10&gt;");

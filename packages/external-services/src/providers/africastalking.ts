@@ -20,7 +20,9 @@
 //   other clients never see them.
 // - Timeouts: Promise.race against opts.timeoutMs; a late answer is ignored (the race has settled)
 //   and the request's AbortSignal is aborted so the socket does not hang around.
-import { createRequire } from "node:module";
+import atSdk from "africastalking";
+import atCommon from "africastalking/lib/common.js";
+import axios from "axios/dist/node/axios.cjs";
 import type { Money, OutgoingMessage, Provider, SendOptions, SendOutcome } from "./types.ts";
 
 export interface AfricasTalkingProviderConfig {
@@ -73,12 +75,12 @@ interface AxiosLikeError {
   response?: { status?: unknown; data?: unknown };
 }
 
-const req = createRequire(import.meta.url);
-const sdkPath = req.resolve("africastalking");
-const AfricasTalking = req(sdkPath) as AtFactory;
-const sdkRequire = createRequire(sdkPath);
-const common = sdkRequire("./lib/common") as AtCommon;
-const sdkAxios = sdkRequire("axios") as SdkAxios;
+// Static imports, so a bundle (pnpm build) carries the SDK; axios is pinned to the SDK's own
+// version in package.json and imported as the CommonJS build the SDK requires, so both are one
+// module (the SDK's defaults are the ones set here).
+const AfricasTalking = atSdk as unknown as AtFactory;
+const common = atCommon as unknown as AtCommon;
+const sdkAxios = axios as unknown as SdkAxios;
 
 /** Every URL `common` holds, to undo `enableSandbox()` after constructing a "sandbox" client. */
 function snapshotUrls(): Record<string, string> {

@@ -129,6 +129,8 @@ export function emulatorLifecycle<K extends string>(deliver: WebhookSink): Emula
         resolve();
       });
     });
+    // An emulator never keeps its process alive by itself (a host or server exits as it would without it).
+    server.unref();
     const { port } = server.address() as AddressInfo;
 
     return {

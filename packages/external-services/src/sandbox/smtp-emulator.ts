@@ -229,6 +229,7 @@ export async function startSmtpEmulator(opts: SmtpEmulatorOptions = {}): Promise
   });
   // errors after start (a client resetting its connection) are not ours to raise
   server.on("error", () => {});
+  server.server.unref();
   const port = (server.server.address() as AddressInfo).port;
 
   let closed: Promise<void> | null = null;

@@ -23,15 +23,15 @@ export const getDeliveryStatus = defineTool({
   name: "get_delivery_status",
   title: "Delivery status of a message",
   description:
-    "A message's current status (queued, sent, delivered, failed, outcome_unknown) and its history from the provider's " +
-    "delivery reports, with times and reasons. Find it by message_id, idempotency_key or provider_message_id (one of them).",
+    "A message's status (queued, sent, delivered, failed, outcome_unknown) and its history of provider reports with times " +
+    "and reasons, by one of message_id, idempotency_key or provider_message_id.",
   scopes: ["messages:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     message_id: z.uuid().optional(),
     idempotency_key: z.string().trim().min(1).max(128).optional(),
     provider_message_id: z.string().trim().min(1).max(200).optional(),
-    provider: ProviderName.optional().describe("With provider_message_id, when two providers could share an id."),
+    provider: ProviderName.optional().describe("With provider_message_id."),
   }),
   output: z.object({
     message_id: z.string(),
@@ -44,12 +44,11 @@ export const getDeliveryStatus = defineTool({
     provider: z.string().nullable(),
     provider_message_id: z.string().nullable(),
     sandbox: z.boolean(),
-    error: z.object({ code: z.string(), reason: z.string().nullable(), retryable: z.boolean() }).nullable(),
+    error: z.object({ code: z.string(), reason: z.string().nullable(), retryable: z.boolean() }).nullable().describe("retryable: nothing was sent; the same idempotency key may retry."),
     segments: z.number().int(),
     cost: MoneyOut.nullable(),
     idempotency_key: z.string().nullable(),
     template_id: z.string().nullable(),
-    campaign_id: z.string().nullable(),
     created_at: z.string(),
     history: z.array(z.object({
       type: z.string(), at: z.string(), provider_status: z.string().nullable(), code: z.string().nullable(), reason: z.string().nullable(), late: z.boolean(),
@@ -91,7 +90,6 @@ export const getDeliveryStatus = defineTool({
       cost: m.cost && m.currency ? { amount: m.cost, currency: m.currency } : null,
       idempotency_key: m.idempotency_key,
       template_id: m.template_id,
-      campaign_id: m.campaign_id,
       created_at: m.created_at.toISOString(),
       history: events.map((e) => ({
         type: e.type.toLowerCase(), at: e.occurred_at.toISOString(), provider_status: s(e.detail?.provider_status), code: s(e.detail?.code), reason: s(e.detail?.reason), late: e.detail?.late === true,
@@ -105,7 +103,6 @@ export const getDeliveryStatus = defineTool({
       `Via ${o.provider ?? "?"}${o.sandbox ? " (sandbox)" : ""}${o.provider_message_id ? `, provider id ${o.provider_message_id}` : ""}; from ${o.sender ?? "default sender"}; ${o.segments} segment(s); cost ${o.cost ? money(o.cost) : "not stated"}.`,
       o.idempotency_key ? `Idempotency key ${o.idempotency_key}.` : "",
       o.template_id ? `Template ${o.template_id}.` : "",
-      o.campaign_id ? `Campaign ${o.campaign_id}.` : "",
       `Created ${o.created_at}. History:`,
       o.history.map((h) => `- ${h.at} ${h.type}${h.provider_status ? ` (provider: ${h.provider_status})` : ""}${h.code ? ` code ${h.code}` : ""}${h.reason ? `: ${h.reason}` : ""}${h.late ? " [late: arrived after a later status, state unchanged]" : ""}`),
     ),

@@ -90,7 +90,7 @@ export const listProviders = defineTool({
 export const getProviderBalance = defineTool({
   name: "get_provider_balance",
   title: "Provider account balance",
-  description: "The provider's own balance API (Africa's Talking user data, Twilio Balance), cached for a minute; in sandbox mode the emulator's balance. SMTP and WhatsApp have none.",
+  description: "The provider's balance API (Africa's Talking user data, Twilio Balance), cached a minute; in sandbox mode the emulator's. SMTP and WhatsApp have none.",
   scopes: ["messages:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   input: z.object({ provider: ProviderName.optional().describe("Default: every provider with a balance API.") }),

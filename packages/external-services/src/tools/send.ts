@@ -4,33 +4,29 @@
 import { defineTool, lines, UserError, type ToolContext } from "@marketsage/core";
 import { z } from "zod";
 import { sendMessage, type SendRequest, type SendResult } from "../send/send.ts";
-import { MoneyOut, ProblemOut, Variables, WhatsAppTemplateInput, money, problems, recipientInput, serviceOf, shownAddress } from "./shared.ts";
+import { MoneyOut, Variables, WhatsAppTemplateInput, money, recipientInput, serviceOf, shownAddress } from "./shared.ts";
 
 const common = {
   ...recipientInput,
-  template_id: z.uuid().optional().describe("A saved template (save_template / list_templates) instead of content."),
+  template_id: z.uuid().optional().describe("A saved template instead of content."),
   variables: Variables,
   idempotency_key: z
     .string()
     .trim()
     .regex(/^[A-Za-z0-9._:-]{8,128}$/, { error: "8–128 of A-Za-z0-9._:- (e.g. a UUID, or order-1234-receipt)" })
-    .describe("Required. The same key again returns the first result and never sends twice; new content needs a new key."),
-  dry_run: z.boolean().default(false).describe("Check, route and price without sending."),
+    .describe("Reused: the first result, never a second send."),
+  dry_run: z.boolean().default(false),
 };
 const quiet = {
-  quiet_hours_override: z
-    .object({ reason: z.string().trim().min(5).max(300).describe("Why this cannot wait (audited).") })
-    .optional()
-    .describe("Send within the recipient's quiet hours (21:00–08:00 local); needs messages:override_quiet_hours."),
+  quiet_hours_override: z.string().trim().min(5).max(300).optional().describe("Why it cannot wait for 08:00 local (audited; needs messages:override_quiet_hours)."),
 };
 
-const Status = z.enum(["dry_run", "queued", "sent", "delivered", "failed", "outcome_unknown"]);
+const Status = z.enum(["dry_run", "in_flight", "queued", "sent", "delivered", "failed", "outcome_unknown"]);
 
 const SendOutput = z.object({
   status: Status,
   message_id: z.string().nullable(),
   replayed: z.boolean(),
-  in_flight: z.boolean(),
   channel: z.enum(["EMAIL", "SMS", "WHATSAPP"]),
   recipient: z.string().nullable(),
   provider: z.string().nullable(),
@@ -38,14 +34,13 @@ const SendOutput = z.object({
   sender: z.string().nullable(),
   sandbox: z.boolean(),
   segments: z.number().int(),
-  cost: MoneyOut.nullable().describe("What the provider said it charged."),
-  estimate: MoneyOut.nullable().describe("From the rate table."),
-  error: z.object({ code: z.string(), reason: z.string().nullable() }).nullable(),
-  route: z.array(z.object({ provider: z.string(), eligible: z.boolean(), reason: z.string() })).nullable(),
-  attempts: z.array(z.object({ provider: z.string(), outcome: z.string(), code: z.string().nullable(), reason: z.string().nullable() })),
-  warnings: z.array(ProblemOut),
+  cost: MoneyOut.nullable(),
+  estimate: MoneyOut.nullable(),
+  error: z.string().nullable().describe("code: reason"),
+  route: z.array(z.string()).nullable(),
+  attempts: z.array(z.string()),
+  warnings: z.array(z.string()),
   quiet_hours_overridden: z.string().nullable(),
-  template_id: z.string().nullable(),
   next: z.string(),
 });
 type SendOutput = z.infer<typeof SendOutput>;
@@ -67,13 +62,12 @@ function nextStep(r: SendResult, status: SendOutput["status"]): string {
 
 export function sendOutput(r: SendResult, ctx: Pick<ToolContext, "hasScope">): SendOutput {
   const m = r.message;
-  const status: SendOutput["status"] = r.dryRun ? "dry_run" : STATUS[m?.status ?? "QUEUED"] ?? "queued";
+  const status: SendOutput["status"] = r.dryRun ? "dry_run" : r.inFlight ? "in_flight" : (STATUS[m?.status ?? "QUEUED"] ?? "queued");
   const code = m?.errorCode ?? null;
   return {
     status,
     message_id: m?.id ?? null,
     replayed: r.replayed,
-    in_flight: r.inFlight,
     channel: r.channel,
     recipient: shownAddress(ctx, r.recipient),
     provider: r.provider,
@@ -83,12 +77,11 @@ export function sendOutput(r: SendResult, ctx: Pick<ToolContext, "hasScope">): S
     segments: r.segments,
     cost: m?.cost && m.currency ? { amount: m.cost, currency: m.currency } : null,
     estimate: r.estimate ? r.estimate.total : null,
-    error: code ? { code: code.replace(/^transient:/, ""), reason: m?.errorReason ?? null } : null,
-    route: r.route ? r.route.map((x) => ({ provider: x.provider, eligible: x.eligible, reason: x.reason })) : null,
-    attempts: r.attempts,
-    warnings: r.warnings,
+    error: code ? `${code.replace(/^transient:/, "")}${m?.errorReason ? `: ${m.errorReason}` : ""}` : null,
+    route: r.route ? r.route.map((x) => `${x.eligible ? "" : "skipped: "}${x.reason}`) : null,
+    attempts: r.attempts.map((a) => `${a.provider}: ${a.outcome}${a.code ? ` ${a.code}` : ""}${a.reason ? ` (${a.reason})` : ""}`),
+    warnings: r.warnings.map((w) => `${w.code}: ${w.message} → ${w.fix}`),
     quiet_hours_overridden: r.quietHoursOverridden,
-    template_id: r.templateId,
     next: nextStep(r, status),
   };
 }
@@ -98,20 +91,19 @@ export function renderSend(o: SendOutput): string {
   const head =
     o.status === "dry_run"
       ? `Dry run: ${who} would go through ${o.provider}${o.sandbox ? " (sandbox)" : ""}, ${o.segments} segment(s), estimated ${money(o.estimate)}.`
-      : `${o.replayed ? "Already sent with this idempotency key (first result): " : ""}${who} — ${o.status.replace("_", " ")}${o.error ? ` (${o.error.code}${o.error.reason ? `: ${o.error.reason}` : ""})` : ""}; message ${o.message_id} via ${o.provider}${o.sandbox ? " (sandbox)" : ""}${o.provider_message_id ? `, provider id ${o.provider_message_id}` : ""}.`;
+      : `${o.replayed ? "Already sent with this idempotency key (first result): " : ""}${who} — ${o.status.replace("_", " ")}${o.error ? ` (${o.error})` : ""}; message ${o.message_id} via ${o.provider}${o.sandbox ? " (sandbox)" : ""}${o.provider_message_id ? `, provider id ${o.provider_message_id}` : ""}.`;
   return lines(
     head,
     o.status !== "dry_run" ? `From ${o.sender ?? "the provider's default sender"}; ${o.segments} segment(s); cost ${o.cost ? money(o.cost) : "not stated by the provider"}; estimate ${money(o.estimate)}.` : "",
-    o.template_id ? `Template ${o.template_id}.` : "",
     o.quiet_hours_overridden ? `Quiet hours overridden: ${o.quiet_hours_overridden}` : "",
-    o.route ? ["Route (SMS auto):", ...o.route.map((r) => `- ${r.eligible ? "" : "skipped: "}${r.reason}`)] : [],
-    o.attempts.length > 1 ? ["Attempts:", ...o.attempts.map((a) => `- ${a.provider}: ${a.outcome}${a.code ? ` ${a.code}` : ""}${a.reason ? ` (${a.reason})` : ""}`)] : [],
-    problems("Warnings", o.warnings),
+    o.route ? ["Route (SMS auto):", ...o.route.map((r) => `- ${r}`)] : [],
+    o.attempts.length > 1 ? ["Attempts:", ...o.attempts.map((a) => `- ${a}`)] : [],
+    o.warnings.length ? ["Warnings:", ...o.warnings.map((w) => `- ${w}`)] : [],
     o.next,
   );
 }
 
-type Common = { to?: string | undefined; contact_id?: string | undefined; template_id?: string | undefined; variables?: Record<string, string | number> | undefined; idempotency_key: string; dry_run: boolean };
+type Common = { to?: string | undefined; contact_id?: string | undefined; template_id?: string | undefined; variables?: Record<string, string> | undefined; idempotency_key: string; dry_run: boolean };
 
 function requestOf(channel: SendRequest["channel"], i: Common, extra: Partial<SendRequest>): SendRequest {
   if ((i.to === undefined) === (i.contact_id === undefined)) throw new UserError("Give exactly one of `to` (an address) or `contact_id`.");
@@ -135,9 +127,8 @@ export const sendSms = defineTool({
   name: "send_sms",
   title: "Send an SMS",
   description:
-    "Send one SMS through Africa's Talking or Twilio (provider auto: cheapest per delivered message for the country, " +
-    "failing over on a provider-side refusal). Refused with the reason when the recipient is opted out or unreachable, a merge " +
-    "field is missing, it is too long, or it is quiet hours at their local time. Sandbox mode sends to local emulators.",
+    "Send one SMS via Africa's Talking or Twilio (auto: cheapest per delivered message, failover on provider-side refusals). " +
+    "Refused with the reason when opted out, a merge field is missing, too long, or quiet hours at the recipient.",
   scopes: ["messages:send"],
   rateLimit: "send",
   transaction: "own",
@@ -145,14 +136,14 @@ export const sendSms = defineTool({
   input: z.object({
     ...common,
     ...quiet,
-    text: z.string().min(1).max(1600).optional().describe("The message; merge fields like {{first_name}}."),
+    text: z.string().min(1).max(1600).optional().describe("Merge fields like {{first_name}}."),
     provider: z.enum(["auto", "africastalking", "twilio"]).default("auto"),
-    from: z.string().trim().min(1).max(20).optional().describe("One of the organization's sender ids; default its default sender."),
+    from: z.string().trim().min(1).max(20).optional().describe("A sender id of the organization's (default: its default)."),
   }),
   output: SendOutput,
   handler: async (i, ctx) => {
     noMixing(i, { text: i.text });
-    return run(ctx, requestOf("SMS", i, { text: i.text, provider: i.provider, from: i.from, quietHoursOverride: i.quiet_hours_override }));
+    return run(ctx, requestOf("SMS", i, { text: i.text, provider: i.provider, from: i.from, quietHoursOverride: i.quiet_hours_override ? { reason: i.quiet_hours_override } : undefined }));
   },
   render: renderSend,
 });
@@ -161,8 +152,8 @@ export const sendEmail = defineTool({
   name: "send_email",
   title: "Send an email",
   description:
-    "Send one email over SMTP (subject plus text and/or HTML part; merge fields HTML-escaped in HTML). Refused with the reason " +
-    "when the recipient is opted out, unreachable, or a merge field is missing. Sandbox mode delivers to a local SMTP server.",
+    "Send one email over SMTP: subject, text and/or HTML (merge fields escaped in HTML). Refused with the reason when the " +
+    "recipient is opted out or unreachable or a merge field is missing.",
   scopes: ["messages:send"],
   rateLimit: "send",
   transaction: "own",
@@ -172,7 +163,7 @@ export const sendEmail = defineTool({
     subject: z.string().min(1).max(255).optional(),
     text: z.string().min(1).max(100_000).optional(),
     html: z.string().min(1).max(500_000).optional(),
-    from: z.string().trim().min(3).max(254).optional().describe("One of the organization's sender addresses; default its default."),
+    from: z.string().trim().min(3).max(254).optional().describe("A sender address of the organization's (default: its default)."),
   }),
   output: SendOutput,
   handler: async (i, ctx) => {
@@ -186,8 +177,8 @@ export const sendWhatsApp = defineTool({
   name: "send_whatsapp",
   title: "Send a WhatsApp message",
   description:
-    "Send one WhatsApp message (Cloud API): free text only within 24 h of the customer's last message, otherwise an " +
-    "approved template. Refused with the reason when opted out, outside the window without a template, or in quiet hours.",
+    "Send one WhatsApp message (Cloud API): free text within 24 h of the customer's last message, else an approved " +
+    "template. Refused with the reason when opted out, outside the window, or in quiet hours.",
   scopes: ["messages:send"],
   rateLimit: "send",
   transaction: "own",
@@ -202,7 +193,7 @@ export const sendWhatsApp = defineTool({
   handler: async (i, ctx) => {
     noMixing(i, { text: i.text, whatsapp_template: i.whatsapp_template });
     if (i.text && i.whatsapp_template) throw new UserError("Give text or whatsapp_template, not both.");
-    return run(ctx, requestOf("WHATSAPP", i, { text: i.text, whatsappTemplate: i.whatsapp_template, quietHoursOverride: i.quiet_hours_override }));
+    return run(ctx, requestOf("WHATSAPP", i, { text: i.text, whatsappTemplate: i.whatsapp_template, quietHoursOverride: i.quiet_hours_override ? { reason: i.quiet_hours_override } : undefined }));
   },
   render: renderSend,
 });

@@ -10,22 +10,22 @@ export const ChannelInput = z.enum(["EMAIL", "SMS", "WHATSAPP"]);
 export const ProviderName = z.enum(["africastalking", "twilio", "smtp", "whatsapp"]);
 
 export const recipientInput = {
-  to: z.string().trim().min(3).max(254).optional().describe("E.164 number (+2348031234567; local numbers use the organization's country) or email address."),
-  contact_id: z.uuid().optional().describe("A customer id instead of `to` (consent, merge fields and time zone come from it)."),
+  to: z.string().trim().min(3).max(254).optional().describe("E.164 number or email; or contact_id."),
+  contact_id: z.uuid().optional().describe("A customer (consent, merge fields, time zone)."),
 };
 
 export const Variables = z
-  .record(z.string().regex(/^[a-z][a-z0-9_]*$/i, { error: "variable names are letters, digits and _" }), z.union([z.string().max(1000), z.number()]))
+  .record(z.string(), z.string().max(1000))
   .optional()
-  .describe("Merge-field values, e.g. {code:'SAVE10'}; a contact's own fields ({{first_name}}, {{city}}, …) need none.");
+  .describe("Merge values, e.g. {code:'SAVE10'}; contact fields need none.");
 
 export const WhatsAppTemplateInput = z
   .object({
-    name: z.string().trim().min(1).max(512).describe("The approved template's name."),
+    name: z.string().trim().min(1).max(512),
     language: z.string().trim().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, { error: "a language code such as en or en_US" }).default("en"),
-    params: z.array(z.string().max(1024)).max(20).default([]).describe("Body parameters {{1}}, {{2}}…, merge fields allowed."),
+    params: z.array(z.string().max(1024)).max(20).default([]).describe("Body {{1}}, {{2}}…; merge fields allowed."),
   })
-  .describe("An approved WhatsApp template (needed outside the 24-hour window).");
+  .describe("An approved template (outside the 24-hour window).");
 
 export const MoneyOut = z.object({ amount: z.string(), currency: z.string() });
 export const ProblemOut = z.object({ code: z.string(), message: z.string(), fix: z.string() });

@@ -11,7 +11,7 @@ const TemplateOut = z.object({
   channel: z.string(),
   name: z.string(),
   version: z.number().int(),
-  versions: z.number().int().optional(),
+  versions: z.number().int().describe("How many versions the name has."),
   subject: z.string().nullable(),
   text: z.string().nullable(),
   html_bytes: z.number().int().nullable(),
@@ -21,7 +21,7 @@ const TemplateOut = z.object({
 });
 
 const out = (t: Template & { versions?: number }) => ({
-  id: t.id, channel: t.channel, name: t.name, version: t.version, ...(t.versions !== undefined ? { versions: t.versions } : {}),
+  id: t.id, channel: t.channel, name: t.name, version: t.version, versions: t.versions ?? t.version,
   subject: t.subject, text: t.text, html_bytes: t.html === null ? null : Buffer.byteLength(t.html), whatsapp_template: t.whatsapp,
   fields: templateFields(t).map((f) => ({ field: f.field, default: f.fallback ?? null })), created_at: t.createdAt.toISOString(),
 });
@@ -34,9 +34,8 @@ export const saveTemplateTool = defineTool({
   name: "save_template",
   title: "Save a message template",
   description:
-    "Save reusable content for a channel: EMAIL subject + html and/or text; SMS text; WHATSAPP an approved template's name, " +
-    'language and parameters. Merge fields {{first_name}} or {{city | "your city"}} (a default). Saving a name again makes a ' +
-    "new version; sends record the version used.",
+    "Save content for a channel: EMAIL subject + html/text; SMS text; WHATSAPP an approved template (name, language, " +
+    'params). Merge fields {{first_name}} or {{city | "default"}}. The same name again is a new version.',
   scopes: ["messages:send"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   input: z.object({

@@ -3,28 +3,24 @@ import { defineTool, lines, UserError } from "@marketsage/core";
 import { z } from "zod";
 import { getTemplate } from "../queries/templates.ts";
 import { validateMessage } from "../validate/message.ts";
-import type { SmsShape } from "../validate/sms.ts";
 import { ChannelInput, MoneyOut, ProblemOut, Variables, WhatsAppTemplateInput, money, problems, recipientInput, shownAddress } from "./shared.ts";
-
-const perSegment = (s: SmsShape) => (s.encoding === "GSM-7" ? (s.segments > 1 ? 153 : 160) : s.segments > 1 ? 67 : 70);
 
 export const validateMessageTool = defineTool({
   name: "validate_message",
   title: "Check a message before sending",
   description:
-    "Check one message as a send would: recipient (E.164 and number type, or email), consent, merge fields, SMS encoding " +
-    "and segments, size limits, quiet hours at the recipient's local time, the WhatsApp 24-hour window, and the cost per " +
-    "provider. Errors (a send would be refused) and warnings, each with what to change.",
+    "Check a message as a send would: recipient, consent, merge fields, SMS encoding and segments, sizes, quiet hours at " +
+    "their local time, the WhatsApp 24-hour window, cost per provider. Errors (refused) and warnings, each with a fix.",
   scopes: ["messages:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     channel: ChannelInput,
     ...recipientInput,
-    text: z.string().max(100_000).optional().describe("SMS / WhatsApp text, or the email's text part."),
+    text: z.string().max(100_000).optional(),
     subject: z.string().max(1000).optional(),
     html: z.string().max(500_000).optional(),
     whatsapp_template: WhatsAppTemplateInput.optional(),
-    template_id: z.uuid().optional().describe("Check a saved template for this recipient instead of content."),
+    template_id: z.uuid().optional().describe("A saved template instead of content."),
     variables: Variables,
   }),
   output: z.object({
@@ -33,8 +29,8 @@ export const validateMessageTool = defineTool({
     warnings: z.array(ProblemOut),
     recipient: z.object({ address: z.string().nullable(), country: z.string().nullable(), number_type: z.string().nullable(), contact_id: z.string().nullable() }),
     rendered: z.object({ text: z.string().nullable(), subject: z.string().nullable(), html_bytes: z.number().int().nullable() }),
-    sms: z.object({ encoding: z.string(), characters: z.number().int(), segments: z.number().int(), per_segment: z.number().int(), remaining: z.number().int(), non_gsm: z.array(z.string()) }).nullable(),
-    costs: z.array(z.object({ provider: z.string(), country: z.string(), unit_cost: MoneyOut, units: z.number().int(), total: MoneyOut, source: z.string() })),
+    sms: z.object({ encoding: z.string(), characters: z.number().int(), segments: z.number().int(), remaining: z.number().int(), non_gsm: z.array(z.string()) }).nullable(),
+    costs: z.array(z.object({ provider: z.string(), total: MoneyOut, units: z.number().int(), source: z.string() })),
     consent: z.string().nullable(),
     reachable: z.boolean().nullable(),
     quiet_hours: z.object({ quiet: z.boolean(), zone: z.string().nullable(), local_time: z.string().nullable(), allowed_at: z.string().nullable() }),
@@ -56,8 +52,8 @@ export const validateMessageTool = defineTool({
       warnings: v.warnings,
       recipient: { address: shownAddress(ctx, v.recipient.address), country: v.recipient.country, number_type: v.recipient.numberType, contact_id: v.recipient.contactId },
       rendered: { text: v.content.text, subject: v.content.subject, html_bytes: v.content.html === null ? null : Buffer.byteLength(v.content.html) },
-      sms: v.sms ? { encoding: v.sms.encoding, characters: v.sms.units, segments: v.sms.segments, per_segment: perSegment(v.sms), remaining: v.sms.remainingInSegment, non_gsm: v.sms.nonGsm } : null,
-      costs: v.costs.map((c) => ({ provider: c.provider, country: c.country, unit_cost: c.unitCost, units: c.units, total: c.total, source: c.source })),
+      sms: v.sms ? { encoding: v.sms.encoding, characters: v.sms.units, segments: v.sms.segments, remaining: v.sms.remainingInSegment, non_gsm: v.sms.nonGsm } : null,
+      costs: v.costs.map((c) => ({ provider: c.provider, total: c.total, units: c.units, source: `${c.source}; ${c.unitCost.amount} ${c.unitCost.currency} per unit to ${c.country}` })),
       consent: v.consent,
       reachable: v.reachable,
       quiet_hours: { quiet: v.quiet.quiet, zone: v.quiet.zone, local_time: v.quiet.localTime, allowed_at: v.quiet.allowedAt?.toISOString() ?? null },
@@ -72,8 +68,8 @@ export const validateMessageTool = defineTool({
       o.rendered.subject !== null ? `Subject: ${o.rendered.subject}` : "",
       o.rendered.text !== null ? `Text: ${o.rendered.text}` : "",
       o.rendered.html_bytes !== null ? `HTML: ${o.rendered.html_bytes} bytes.` : "",
-      o.sms ? `SMS: ${o.sms.encoding}, ${o.sms.characters} characters, ${o.sms.segments} segment(s) of ${o.sms.per_segment}, ${o.sms.remaining} left in the last${o.sms.non_gsm.length ? `; non-GSM: ${o.sms.non_gsm.join(" ")}` : ""}.` : "",
-      o.costs.length ? `Cost: ${o.costs.map((c) => `${c.provider} ${money(c.total)} (${c.units} × ${money(c.unit_cost)}, ${c.source})`).join("; ")}.` : "Cost: no rate on record.",
+      o.sms ? `SMS: ${o.sms.encoding}, ${o.sms.characters} characters, ${o.sms.segments} segment(s), ${o.sms.remaining} left in the last${o.sms.non_gsm.length ? `; non-GSM: ${o.sms.non_gsm.join(" ")}` : ""}.` : "",
+      o.costs.length ? `Cost: ${o.costs.map((c) => `${c.provider} ${money(c.total)} for ${c.units} unit(s) (${c.source})`).join("; ")}.` : "Cost: no rate on record.",
       `Consent: ${o.consent ?? "no contact record"}; reachable: ${o.reachable === null ? "unknown" : o.reachable ? "yes" : "no"}.`,
       `Local time ${o.quiet_hours.local_time ?? "unknown"} (${o.quiet_hours.zone ?? "no time zone"})${o.quiet_hours.quiet ? `: quiet hours until ${o.quiet_hours.allowed_at}` : ""}.`,
       o.whatsapp ? `WhatsApp window ${o.whatsapp.window_open ? `open (last message ${o.whatsapp.last_inbound_at})` : "closed"}${o.whatsapp.template_required ? ": an approved template is required" : ""}.` : "",

@@ -6,14 +6,13 @@
 //   Africa's Talking: signs nothing — a secret token in the callback path, and reports must match
 //             a message we sent to that number (applyStatusReport's recipient check)
 import { timingSafeEqual } from "node:crypto";
-import { createRequire } from "node:module";
+import twilioSdk from "twilio";
 import type { SignedRequest } from "../providers/types.ts";
 import { verifyWhatsAppSignature } from "../providers/whatsapp.ts";
 import type { InboundMessage } from "./inbound.ts";
 import type { ReportStatus, StatusReport } from "./status.ts";
 
-const require = createRequire(import.meta.url);
-const twilio = require("twilio") as { validateRequest(token: string, signature: string, url: string, params: Record<string, string>): boolean };
+const twilio = twilioSdk as unknown as { validateRequest(token: string, signature: string, url: string, params: Record<string, string>): boolean };
 
 export type Received =
   | { ok: true; reports: StatusReport[]; inbound: InboundMessage[] }

@@ -1,0 +1,131 @@
+// external-services in the harness (pnpm harness, pnpm start): arguments for every tool drawn from
+// the organization's demo data, the clock-independent read, and this server's part of the story —
+// one real message per channel in sandbox mode (each through its provider's SDK to the local
+// emulator), its delivery report arriving through the webhook code, and a retry that sends nothing.
+import { randomUUID } from "node:crypto";
+import { expectThat, firstRow as first, type ArgBuilder, type BuilderContext, type HarnessSpec, type StoryContext, type StoryStep } from "@marketsage/core";
+import { TEST_RECIPIENTS } from "./sandbox/test-numbers.ts";
+
+const harnessKey = (what: string) => `harness-${what}-${randomUUID()}`;
+/** A documented sandbox test number with no time zone on record (so no quiet hours): the story's fallback at night. */
+const NIGHT_FALLBACK = "+14155550001";
+const SPECIAL = TEST_RECIPIENTS.filter((t) => t.outcome !== "delivered").map((t) => t.suffix);
+
+type Channel = "SMS" | "WHATSAPP" | "EMAIL";
+const CONSENT: Record<Channel, string> = { SMS: "consent_sms", WHATSAPP: "consent_whatsapp", EMAIL: "consent_email" };
+
+/** A reachable customer on the channel whose number the sandbox delivers (not a special test suffix). */
+async function reachable(ctx: BuilderContext, channel: Channel): Promise<{ id: string; first_name: string | null }> {
+  return first(
+    await ctx.q<{ id: string; first_name: string | null }>(
+      `select id::text, first_name from contacts
+        where organization_id = $1::uuid and status = 'ACTIVE' and ${CONSENT[channel]} = 'SUBSCRIBED'
+          and ${channel === "EMAIL" ? "email is not null" : "phone is not null and right(phone, 4) <> all($2::text[])"}
+          and first_name is not null
+        order by id limit 1`,
+      channel === "EMAIL" ? [ctx.orgId] : [ctx.orgId, SPECIAL],
+    ),
+    `customer reachable on ${channel}`,
+  );
+}
+
+const override = { quiet_hours_override: "harness: one sandbox message outside the recipient's day" };
+
+const builders: Record<string, ArgBuilder> = {
+  validate_message: async (ctx) => ({ channel: "SMS", contact_id: (await reachable(ctx, "SMS")).id, text: "Hi {{first_name}}, your order has shipped." }),
+  send_sms: async (ctx) => ({ contact_id: (await reachable(ctx, "SMS")).id, text: "Hi {{first_name}}, your order has shipped.", idempotency_key: harnessKey("sms"), ...override }),
+  send_whatsapp: async (ctx) => ({
+    contact_id: (await reachable(ctx, "WHATSAPP")).id, whatsapp_template: { name: "order_update", language: "en", params: ["{{first_name}}"] }, idempotency_key: harnessKey("wa"), ...override,
+  }),
+  send_email: async (ctx) => ({ contact_id: (await reachable(ctx, "EMAIL")).id, subject: "Your order, {{first_name}}", text: "Hi {{first_name}}, it has shipped.", idempotency_key: harnessKey("email") }),
+  // A message of the demo data, long settled: the same answer whatever the clock says.
+  get_delivery_status: async (ctx) => ({
+    message_id: first(
+      await ctx.q<{ id: string }>(`select id::text from messages where organization_id = $1::uuid and direction = 'OUTBOUND' and status = 'DELIVERED' and idempotency_key is null order by created_at, id limit 1`, [ctx.orgId]),
+      "delivered message",
+    ).id,
+  }),
+  save_template: async () => ({ channel: "SMS", name: `harness reminder ${randomUUID().slice(0, 8)}`, text: 'Hi {{first_name | "there"}}, your cart is waiting.' }),
+  list_templates: async () => ({ limit: 5 }),
+  get_provider_balance: async () => ({}),
+  list_providers: async () => ({}),
+};
+
+interface Sent { status: string; message_id: string | null; provider: string | null; sandbox: boolean; replayed: boolean; recipient: string | null; cost: { amount: string; currency: string } | null; estimate: { amount: string; currency: string } | null }
+interface Status { status: string; history: Array<{ type: string; at: string; provider_status: string | null }> }
+interface Checked { ok: boolean; errors: Array<{ code: string; message: string }>; warnings: Array<{ code: string }>; quiet_hours: { local_time: string | null; zone: string | null }; sms: { segments: number; encoding: string } | null; costs: Array<{ provider: string; total: { amount: string; currency: string } }> }
+
+/** Waits for the message's delivery report (the emulator reports within a second). */
+async function report(s: StoryContext, id: string, want: readonly string[]): Promise<Status> {
+  const until = Date.now() + 15_000;
+  for (;;) {
+    const st = await s.call<Status>("get_delivery_status", { message_id: id });
+    if (want.includes(st.status) || Date.now() > until) return st;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The recipient for a phone channel: a reachable customer, or at their night the sandbox test number. */
+async function phoneRecipient(s: StoryContext, channel: "SMS" | "WHATSAPP", probe: Record<string, unknown>): Promise<{ args: Record<string, unknown>; who: string }> {
+  const c = await reachable(s.ctx, channel);
+  const v = await s.call<Checked>("validate_message", { channel, contact_id: c.id, ...probe });
+  const quiet = v.errors.find((e) => e.code === "quiet_hours");
+  if (quiet) {
+    s.say(`  It is ${v.quiet_hours.local_time} for ${c.first_name} (${v.quiet_hours.zone}): validate_message says quiet hours, so the agent does not text them now; the sandbox test number ${NIGHT_FALLBACK} (no time zone on record) stands in.`);
+    return { args: { to: NIGHT_FALLBACK }, who: `the sandbox test number ${NIGHT_FALLBACK}` };
+  }
+  expectThat(v.ok, `validate_message refused a reachable customer on ${channel}: ${v.errors.map((e) => `${e.code}: ${e.message}`).join("; ")}`);
+  return { args: { contact_id: c.id }, who: `${c.first_name} (customer ${c.id})` };
+}
+
+const money = (m: { amount: string; currency: string } | null) => (m ? `${m.amount} ${m.currency}` : "not stated");
+
+const steps: StoryStep[] = [
+  {
+    name: "an SMS checked, sent in sandbox mode, and its delivery report arriving",
+    async run(s) {
+      const text = "Hi {{first_name}}, your order has shipped.";
+      const { args, who } = await phoneRecipient(s, "SMS", { text });
+      const k = harnessKey("story-sms");
+      const sent = await s.call<Sent>("send_sms", { ...args, text, idempotency_key: k });
+      expectThat(sent.sandbox && sent.message_id !== null, `send_sms did not send in sandbox mode: ${JSON.stringify(sent)}`);
+      const st = await report(s, sent.message_id!, ["delivered", "failed"]);
+      expectThat(st.status === "delivered", `the SMS's delivery report did not arrive (status ${st.status})`);
+      s.say(`  The agent texted ${who} through ${sent.provider} (sandbox: its real SDK to the local emulator), estimated ${money(sent.estimate)}; the signed delivery report came back: ${st.history.map((h) => h.type).join(" → ")}.`);
+      const again = await s.call<Sent>("send_sms", { ...args, text, idempotency_key: k });
+      expectThat(again.replayed && again.message_id === sent.message_id, "a retry with the same idempotency key was sent again");
+      s.state.sms = sent.message_id;
+      s.say(`  Retried with the same idempotency key: the first result came back (message ${again.message_id}), nothing was sent twice.`);
+      return `${sent.provider}: ${st.status}`;
+    },
+  },
+  {
+    name: "a WhatsApp template outside the 24-hour window, delivered",
+    async run(s) {
+      const whatsapp_template = { name: "order_update", language: "en", params: ["{{first_name}}"] };
+      const { args, who } = await phoneRecipient(s, "WHATSAPP", { whatsapp_template });
+      const sent = await s.call<Sent>("send_whatsapp", { ...args, whatsapp_template, idempotency_key: harnessKey("story-wa") });
+      const st = await report(s, sent.message_id!, ["delivered", "failed"]);
+      expectThat(st.status === "delivered", `the WhatsApp message's report did not arrive (status ${st.status})`);
+      s.say(`  An approved template to ${who} on WhatsApp (free text needs the customer to have written in the last 24 h): ${st.history.map((h) => h.type).join(" → ")}.`);
+      return st.status;
+    },
+  },
+  {
+    name: "an email through SMTP, accepted by the server",
+    async run(s) {
+      const c = await reachable(s.ctx, "EMAIL");
+      const sent = await s.call<Sent>("send_email", { contact_id: c.id, subject: "Your order, {{first_name}}", text: "Hi {{first_name}}, it has shipped.", idempotency_key: harnessKey("story-email") });
+      expectThat(sent.status === "sent", `the email was not accepted: ${sent.status}`);
+      s.say(`  An email to ${c.first_name} went through nodemailer to the sandbox SMTP server, which accepted it (status ${sent.status}; email has no delivery report).`);
+      return sent.status;
+    },
+  },
+];
+
+export const harness: HarnessSpec = {
+  builders,
+  stableProbes: ["get_delivery_status"],
+  story: { title: "Messages really sent: one per channel in sandbox mode, each with its report", steps },
+  cheapRead: { tool: "list_templates", args: (tag) => ({ name: tag, limit: 1 }) },
+};
