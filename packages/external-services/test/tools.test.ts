@@ -9,6 +9,7 @@ import { connectTestClient, testRuntime, useTestDatabase, type TestClient } from
 import type { Runtime } from "@marketsage/core";
 import { recordOutcome, resetCircuit } from "../src/providers/circuit.ts";
 import { externalServicesServer } from "../src/server.ts";
+import { valuesMissingFromText } from "../../../test/support/text-carries.ts";
 import { closeMessagingFor, messagingFor } from "../src/service.ts";
 
 process.env.MESSAGING_SANDBOX_REPORT_DELAY_MS = "5";
@@ -299,5 +300,32 @@ describe("isolation, roles and strict inputs", () => {
   it("refuses unknown arguments and a missing idempotency key by name", async () => {
     expect(text(await raw("AI_AGENT", "send_sms", { to: "+254711000001", text: "x", idempotency_key: key(), priority: "high" }))).toMatch(/priority/);
     expect(text(await raw("AI_AGENT", "send_sms", { to: "+254711000001", text: "x" }))).toMatch(/idempotency_key/);
+  });
+});
+
+describe("the text carries what the structured content carries", () => {
+  it("for every tool's answer", async () => {
+    const c = await contact("0001", { email: "delivered@sandbox.marketsage.test" });
+    const t = await call("AI_AGENT", "save_template", { channel: "SMS", name: "carry", text: "Hi {{first_name | \"there\"}}" });
+    const sent = await call("AI_AGENT", "send_sms", { contact_id: c.id, template_id: t.id, idempotency_key: key() });
+    await settle();
+    const calls: Array<[string, Record<string, unknown>]> = [
+      ["validate_message", { channel: "SMS", contact_id: c.id, text: "Hi {{first_name}} 😊" }],
+      ["send_sms", { contact_id: c.id, text: "Hello", idempotency_key: key(), dry_run: true }],
+      ["send_sms", { contact_id: c.id, text: "Hello", idempotency_key: key(), provider: "africastalking" }],
+      ["send_email", { contact_id: c.id, subject: "Hi", text: "Hello", idempotency_key: key() }],
+      ["get_delivery_status", { message_id: sent.message_id }],
+      ["list_templates", {}],
+      ["save_template", { channel: "EMAIL", name: "carry mail", subject: "Hi {{first_name}}", html: "<p>{{city}}</p>" }],
+      ["get_provider_balance", {}],
+      ["list_providers", {}],
+    ];
+    for (const [name, args] of calls) {
+      const r = await raw("ADMIN", name, args);
+      expect(r.isError, `${name}: ${text(r)}`).toBeFalsy();
+      const tool = externalServicesServer.tools.find((x) => x.name === name)!;
+      expect(valuesMissingFromText(r.structuredContent, tool.output, text(r)), name).toEqual([]);
+    }
+    await settle();
   });
 });

@@ -79,9 +79,9 @@ export const listProviders = defineTool({
     lines(
       o.providers.map((p) =>
         `- ${p.provider} (${p.channel}): ${p.mode_detail.replace(/^[^:]+: /, "")}; circuit ${p.circuit.state}${p.circuit.consecutive_failures ? ` (${p.circuit.consecutive_failures} failures${p.circuit.retry_at ? `, trial at ${p.circuit.retry_at}` : ""})` : ""}; ` +
-        `observed ${p.observed.delivery_rate === null ? "no outcomes" : `${(p.observed.delivery_rate * 100).toFixed(1)}% delivered of ${p.observed.delivered + p.observed.failed}`}${p.observed.median_seconds_to_delivery !== null ? `, median ${p.observed.median_seconds_to_delivery.toFixed(1)} s to delivery` : ""}; ` +
+        `observed ${p.observed.delivery_rate === null ? "no outcomes" : `${(p.observed.delivery_rate * 100).toFixed(1)}% delivered (${p.observed.delivered} delivered, ${p.observed.failed} failed)`}${p.observed.median_seconds_to_delivery !== null ? `, median ${p.observed.median_seconds_to_delivery.toFixed(1)} s to delivery` : ""}; ` +
         `senders ${p.senders.length ? p.senders.map((s) => `${s.sender}${s.default ? " (default)" : ""}`).join(", ") : "provider default"}; ` +
-        `rate ${p.rate ? `${money(p.rate.unit_cost)} per ${p.channel === "SMS" ? "segment" : "message"} (${p.rate.country === "ZZ" ? "any country" : p.rate.country}, ${p.rate.source})` : "none on record"}.`,
+        `rate ${p.rate ? `${money(p.rate.unit_cost)} per ${p.channel === "SMS" ? "segment" : "message"} (${p.rate.country === "ZZ" ? "ZZ: any country" : p.rate.country}, ${p.rate.source})` : "none on record"}.`,
       ),
       `Routing: ${o.routing}`,
     ),

@@ -97,7 +97,7 @@ export function renderSend(o: SendOutput): string {
     o.status !== "dry_run" ? `From ${o.sender ?? "the provider's default sender"}; ${o.segments} segment(s); cost ${o.cost ? money(o.cost) : "not stated by the provider"}; estimate ${money(o.estimate)}.` : "",
     o.quiet_hours_overridden ? `Quiet hours overridden: ${o.quiet_hours_overridden}` : "",
     o.route ? ["Route (SMS auto):", ...o.route.map((r) => `- ${r}`)] : [],
-    o.attempts.length > 1 ? ["Attempts:", ...o.attempts.map((a) => `- ${a}`)] : [],
+    o.attempts.length ? `Attempts: ${o.attempts.join("; ")}.` : "",
     o.warnings.length ? ["Warnings:", ...o.warnings.map((w) => `- ${w}`)] : [],
     o.next,
   );

@@ -26,7 +26,7 @@ const out = (t: Template & { versions?: number }) => ({
   fields: templateFields(t).map((f) => ({ field: f.field, default: f.fallback ?? null })), created_at: t.createdAt.toISOString(),
 });
 const line = (t: z.infer<typeof TemplateOut>) =>
-  `- ${t.name} v${t.version}${t.versions && t.versions > 1 ? ` (${t.versions} versions)` : ""} [${t.channel}] id ${t.id}: ` +
+  `- ${t.name} version ${t.version} of ${t.versions} [${t.channel}] id ${t.id}, saved ${t.created_at}: ` +
   (t.whatsapp_template ? `WhatsApp template ${t.whatsapp_template.name} (${t.whatsapp_template.language}), ${t.whatsapp_template.params.length} parameter(s)` : `${t.subject ? `subject "${t.subject}"; ` : ""}${t.text ? `text "${t.text.length > 80 ? `${t.text.slice(0, 80)}…` : t.text}"` : ""}${t.html_bytes !== null ? `; HTML ${t.html_bytes} bytes` : ""}`) +
   `; fields: ${t.fields.length ? t.fields.map((f) => (f.default !== null ? `${f.field} (default "${f.default}")` : f.field)).join(", ") : "none"}`;
 
@@ -72,7 +72,7 @@ export const saveTemplateTool = defineTool({
     }
     return out(await saveTemplate(ctx.db, ctx.org.id, ctx.principal.userId, t));
   },
-  render: (o) => lines(`Saved template ${o.name} v${o.version} (${o.channel}), id ${o.id}. Send it with template_id ${o.id} and variables for fields the contact lacks.`, line(o)),
+  render: (o) => lines(`Saved template ${o.name} (${o.channel}), id ${o.id}. Send it with template_id ${o.id} and variables for fields the contact lacks.`, line(o)),
 });
 
 export const listTemplatesTool = defineTool({
