@@ -10,11 +10,13 @@
 //   `outcome_unknown` are final for the key: an unknown outcome is resolved by the provider's
 //   reports or polling, never by sending again.
 // - Delivery reports that arrived before the settle (a fast provider beats our write of its message
-//   id) were held by applyStatusReport; settleSend applies them to the row it settles.
+//   id) were held by applyStatusReport; settleSend applies them to the row it settles. An unknown
+//   outcome has no id: reports held for its provider and recipient since the claim that name one
+//   id are adopted when the message is their only candidate (webhooks/status.ts, reconciliation).
 import { createHash, randomUUID } from "node:crypto";
 import { canonicalJson, type DbHandle } from "@marketsage/core";
 import type { Channel, SendOutcome } from "../providers/types.ts";
-import { applyPendingReports, lockReportsOf } from "../webhooks/status.ts";
+import { adoptHeldReports, applyPendingReports, lockRecipientOf, lockReportsOf, recipientDigits, type UnknownOutcome } from "../webhooks/status.ts";
 
 export class IdempotencyConflict extends Error {
   constructor(readonly key: string, readonly messageId: string) {
@@ -130,6 +132,20 @@ async function settleTx(db: DbHandle, orgId: string, messageId: string, outcome:
     provider = p.provider;
     if (provider) await lockReportsOf(db, provider, set.pid);
   }
+  // An unknown outcome: take the per-(provider, recipient) reconciliation lock BEFORE the row is
+  // written (a report takes it first too), so a report for this number either committed its hold
+  // before our look at the held reports below, or waits and then sees the row OUTCOME_UNKNOWN.
+  let unknown: UnknownOutcome | null = null;
+  if (outcome.kind === "unknown") {
+    const [p] = await db.$queryRaw<Array<{ provider: string | null; recipient: string; created_at: Date; direction: string }>>`
+      select provider, recipient, created_at, direction::text as direction from messages where id = ${messageId}::uuid and organization_id = ${orgId}::uuid`;
+    if (!p) throw new Error(`message ${messageId} is not this organization's`);
+    const digits = recipientDigits(p.recipient);
+    if (p.provider && digits && p.direction === "OUTBOUND") {
+      unknown = { id: messageId, provider: p.provider, recipient: p.recipient, createdAt: p.created_at };
+      await lockRecipientOf(db, p.provider, digits);
+    }
+  }
   const [r] = await db.$queryRawUnsafe<Row[]>(
     `update messages set status = $3::"MessageStatus", provider_message_id = coalesce($4, provider_message_id), error_code = $5, error_reason = $6,
             cost = $7::numeric, currency = $8, status_at = $9
@@ -139,6 +155,12 @@ async function settleTx(db: DbHandle, orgId: string, messageId: string, outcome:
   if (!r) throw new Error(`message ${messageId} is not this organization's`);
   const type = outcome.kind === "accepted" ? (set.status === "SENT" ? "SENT" : null) : outcome.kind === "unknown" ? null : "FAILED";
   if (type) await event(db, orgId, messageId, type, now, outcome.kind === "accepted" ? { provider_message_id: outcome.providerMessageId } : { code: set.code, reason: set.reason });
+  if (unknown) {
+    // The row again only when it took a held report's id (and whatever those reports moved).
+    if (!(await adoptHeldReports(db, unknown))) return toMessage(r);
+    const [after] = await db.$queryRawUnsafe<Row[]>(`select ${COLS} from messages where id = $1::uuid`, messageId);
+    return toMessage(after!);
+  }
   if (!set.pid || !provider) return toMessage(r);
   const applied = await applyPendingReports(db, provider, set.pid);
   if (!applied.some((a) => a.found && !a.duplicate)) return toMessage(r);

@@ -44,10 +44,14 @@ export function receiveTwilio(req: SignedRequest, o: { authToken: string; kind: 
   }
   const status = TWILIO_STATUS[(f.MessageStatus ?? "").toLowerCase()];
   if (!f.MessageSid || !status) return { ok: false, status: 400, reason: `status callback without MessageSid or with an unknown MessageStatus "${f.MessageStatus ?? ""}"` };
+  // Matched by MessageSid alone; `To` only lets the report resolve an unknown outcome (status.ts).
   return {
     ok: true,
     inbound: [],
-    reports: [{ provider: "twilio", providerMessageId: f.MessageSid, status, providerStatus: f.MessageStatus!, code: f.ErrorCode || null, reason: f.ErrorCode ? `Twilio error ${f.ErrorCode}` : null, at: o.now, reportKey: `${f.MessageSid}:${f.MessageStatus}` }],
+    reports: [{
+      provider: "twilio", providerMessageId: f.MessageSid, status, providerStatus: f.MessageStatus!, code: f.ErrorCode || null, reason: f.ErrorCode ? `Twilio error ${f.ErrorCode}` : null, at: o.now,
+      reportKey: `${f.MessageSid}:${f.MessageStatus}`, ...(f.To ? { recipient: f.To } : {}),
+    }],
   };
 }
 
@@ -78,7 +82,7 @@ type WaBody = {
   object?: string;
   entry?: Array<{ changes?: Array<{ field?: string; value?: {
     metadata?: { phone_number_id?: string };
-    statuses?: Array<{ id?: string; status?: string; timestamp?: string; errors?: Array<{ code?: number; title?: string }> }>;
+    statuses?: Array<{ id?: string; status?: string; timestamp?: string; recipient_id?: string; errors?: Array<{ code?: number; title?: string }> }>;
     messages?: Array<{ from?: string; id?: string; timestamp?: string; type?: string; text?: { body?: string } }>;
   } }> }>;
 };
@@ -105,7 +109,11 @@ export function receiveWhatsApp(req: SignedRequest, o: { appSecret: string; now:
         const status = s.status ? WA_STATUS[s.status] : undefined;
         if (!s.id || !status) continue;
         const err = s.errors?.[0];
-        reports.push({ provider: "whatsapp", providerMessageId: s.id, status, providerStatus: s.status!, code: err?.code !== undefined ? String(err.code) : null, reason: err?.title ?? null, at: when(s.timestamp), reportKey: `${s.id}:${s.status}` });
+        // recipient_id (digits, no "+") only lets the report resolve an unknown outcome (status.ts).
+        reports.push({
+          provider: "whatsapp", providerMessageId: s.id, status, providerStatus: s.status!, code: err?.code !== undefined ? String(err.code) : null, reason: err?.title ?? null, at: when(s.timestamp),
+          reportKey: `${s.id}:${s.status}`, ...(s.recipient_id ? { recipient: s.recipient_id.startsWith("+") ? s.recipient_id : `+${s.recipient_id}` } : {}),
+        });
       }
       for (const m of v.messages ?? []) {
         if (!m.id || !m.from || !v.metadata?.phone_number_id) continue;
