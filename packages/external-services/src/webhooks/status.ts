@@ -237,16 +237,21 @@ export async function applyReportTx(tx: DbHandle, r: StatusReport, m: ReportTarg
   const from = RANK[m.status] ?? 0;
   const advanced = RANK[target]! > from;
   const detail = { report_key: r.reportKey, provider_status: r.providerStatus, code: r.code ?? null, reason: r.reason ?? null, ...(advanced || r.status === "read" ? {} : { late: true }), ...extra };
+  // A report's time is the provider's (WhatsApp's to the second), kept in the detail; the event's
+  // time is never before the message or its previous event, so the history reads in the order it
+  // happened to us.
   const insert = (type: string, d: Record<string, unknown>) => tx.$executeRaw`
     insert into message_events (organization_id, message_id, campaign_id, variant_id, contact_id, channel, type, occurred_at, detail)
-    select organization_id, id, campaign_id, variant_id, contact_id, channel, ${type}::"MessageEventType", ${r.at}, ${JSON.stringify(d)}::jsonb
+    select organization_id, id, campaign_id, variant_id, contact_id, channel, ${type}::"MessageEventType",
+           greatest(${r.at}::timestamptz, created_at, (select max(occurred_at) from message_events e where e.message_id = messages.id)),
+           ${JSON.stringify({ ...d, provider_at: r.at.toISOString() })}::jsonb
       from messages where id = ${m.id}::uuid`;
   // "read" before any "delivered": the delivery is implied and recorded first.
   if (r.status === "read" && advanced) await insert("DELIVERED", { ...detail, report_key: `${r.reportKey}:implied`, implied_by: "read" });
   await insert(EVENT[r.status], detail);
   if (!advanced) return { found: true, duplicate: false, status: m.status, advanced: false, messageId: m.id, held: false };
   await tx.$executeRaw`
-    update messages set status = ${target}::"MessageStatus", status_at = ${r.at},
+    update messages set status = ${target}::"MessageStatus", status_at = greatest(${r.at}::timestamptz, created_at),
            error_code = case when ${target} = 'FAILED' then ${r.code ?? "failed"} else error_code end,
            error_reason = case when ${target} = 'FAILED' then ${r.reason ?? null} else error_reason end
      where id = ${m.id}::uuid`;
