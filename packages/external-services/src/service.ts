@@ -66,6 +66,8 @@ export interface ServiceOptions {
   log?: Logger;
   /** Emulator report delay (ms); tests and benchmarks shorten it. */
   reportDelayMs?: number;
+  /** Starting balances of the sandbox emulators (tests: an empty account). */
+  sandboxBalances?: Partial<Record<"africastalking" | "twilio", Money>>;
 }
 
 const services = new WeakMap<Db, MessagingService>();
@@ -138,7 +140,7 @@ export function createMessagingService(db: Db, opts: ServiceOptions = {}): Messa
         if (c.mode === "live") return africasTalkingProvider({ username: c.live.username, apiKey: c.live.apiKey, ...(c.live.from ? { from: c.live.from } : {}), sandbox: false });
         const token = secrets.africasTalkingToken!;
         const emu = await startAfricasTalkingEmulator({
-          username: "sandbox", apiKey: sandboxSecrets.atApiKey, reportDelayMs, deliver,
+          username: "sandbox", apiKey: sandboxSecrets.atApiKey, reportDelayMs, deliver, ...(opts.sandboxBalances?.africastalking ? { balance: opts.sandboxBalances.africastalking } : {}),
           deliveryReportUrl: `${base}/webhooks/africastalking/${token}/delivery`, inboundUrl: `${base}/webhooks/africastalking/${token}/inbound`,
         });
         emulators.africastalking = emu;
@@ -149,7 +151,10 @@ export function createMessagingService(db: Db, opts: ServiceOptions = {}): Messa
         if (c.mode === "live") {
           return twilioProvider({ accountSid: c.live.accountSid, authToken: c.live.authToken, ...(c.live.from ? { from: c.live.from } : {}), ...(c.live.messagingServiceSid ? { messagingServiceSid: c.live.messagingServiceSid } : {}), sandbox: false });
         }
-        const emu = await startTwilioEmulator({ accountSid: sandboxSecrets.twilioAccountSid, authToken: sandboxSecrets.twilioAuthToken, reportDelayMs, deliver, inboundUrl: `${base}/webhooks/twilio/inbound` });
+        const emu = await startTwilioEmulator({
+          accountSid: sandboxSecrets.twilioAccountSid, authToken: sandboxSecrets.twilioAuthToken, reportDelayMs, deliver, inboundUrl: `${base}/webhooks/twilio/inbound`,
+          ...(opts.sandboxBalances?.twilio ? { balance: opts.sandboxBalances.twilio } : {}),
+        });
         emulators.twilio = emu;
         return twilioProvider({ accountSid: sandboxSecrets.twilioAccountSid, authToken: sandboxSecrets.twilioAuthToken, from: "+15005550006", baseUrl: emu.url, sandbox: true });
       }
