@@ -53,7 +53,7 @@ describe("sandbox mode on the host", () => {
       let status = "";
       for (let i = 0; i < 100 && status !== "DELIVERED"; i++) {
         await new Promise((res) => setTimeout(res, 50));
-        [{ status }] = await q<{ status: string }>(`select status::text from messages where id = $1`, [id]);
+        status = (await q<{ status: string }>(`select status::text from messages where id = $1`, [id]))[0]?.status ?? "";
       }
       expect(status).toBe("DELIVERED");
       const events = await q<{ detail: { provider_status?: string } }>(`select detail from message_events where message_id = $1 and type = 'DELIVERED'`, [id]);
