@@ -1,4 +1,5 @@
-import type { ServerModule } from "@marketsage/core";
+import type { ResourceDefinition, ServerModule } from "@marketsage/core";
+import { sendSafely } from "./prompts.ts";
 import { getDeliveryStatus } from "./tools/get-delivery-status.ts";
 import { getProviderBalance, listProviders } from "./tools/providers.ts";
 import { sendEmail, sendSms, sendWhatsApp } from "./tools/send.ts";
@@ -18,6 +19,17 @@ export const externalServicesTools = {
   listProviders,
 } as const;
 
+export const externalServicesResources: ResourceDefinition[] = [
+  {
+    name: "message",
+    title: "Message and its delivery history",
+    description: "A message as JSON (the same as get_delivery_status: status, provider, cost, the history of reports).",
+    uriTemplate: "message://{id}",
+    tool: "get_delivery_status",
+    args: (p) => ({ message_id: p.id }),
+  },
+];
+
 export const externalServicesServer: ServerModule = {
   name: "external-services",
   version: "0.1.0",
@@ -27,6 +39,8 @@ export const externalServicesServer: ServerModule = {
     "every send needs an idempotency_key (reuse it to retry safely; never resend an outcome_unknown with a new key). " +
     "Opted-out recipients and quiet hours (21:00–08:00 at the recipient) are refused with the reason. Money carries its currency.",
   tools: Object.values(externalServicesTools),
+  resources: externalServicesResources,
+  prompts: [sendSafely],
 };
 
 /** What the catalog loads (@marketsage/catalog): the module, the client's methods, a health probe. */
