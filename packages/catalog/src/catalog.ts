@@ -28,6 +28,7 @@ const ENTRIES = {
     title: "Email, SMS and WhatsApp sent through Africa's Talking, Twilio, SMTP and the WhatsApp Cloud API (sandbox emulators by default)",
     load: () => import("@marketsage/external-services").then((m) => m.externalServicesPackage),
     harness: () => import("@marketsage/external-services/harness").then((m) => m.harness),
+    bench: () => import("@marketsage/external-services/bench").then((m) => m.bench),
     routes: (env: Readonly<Record<string, string | undefined>>) => import("@marketsage/external-services/routes").then((m) => m.webhookRoutes(env)),
   },
 };

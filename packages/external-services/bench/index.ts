@@ -1,0 +1,11 @@
+// external-services' parts of `pnpm bench` (the catalog entry points here).
+import type { BenchSpec } from "@marketsage/core";
+import { benchSends } from "./sends.ts";
+import { benchWebhooks } from "./webhooks.ts";
+
+export const bench: BenchSpec = {
+  // validate_message, and a send's own overhead beyond the sandbox emulator's answer.
+  "external-services": async (b) => benchSends(b),
+  // Twilio status callbacks under load on the HTTP host (its own process); what it wrote is deleted.
+  webhooks: (b) => benchWebhooks(b),
+};
