@@ -6,7 +6,8 @@
 //   POST /webhooks/africastalking/<token>/delivery | /inbound the secret token in the path
 // Verified requests are applied (delivery reports, inbound messages and STOP replies); refused
 // ones write nothing and answer 401/403 (400 for a verified request we cannot read).
-import type { Db } from "@marketsage/db";
+import { poolOf, type Db } from "@marketsage/db";
+import { pgTransactions, type TxRunner } from "./pg-tx.ts";
 import type { Logger } from "@marketsage/core";
 import { applyInbound } from "./inbound.ts";
 import { receiveAfricasTalking, receiveTwilio, receiveWhatsApp, whatsAppVerify, type Received } from "./receive.ts";
@@ -42,7 +43,9 @@ export interface WebhookAnswer {
 const flat = (h: WebhookRequest["headers"]): Record<string, string> =>
   Object.fromEntries(Object.entries(h).flatMap(([k, v]) => (v === undefined ? [] : [[k.toLowerCase(), Array.isArray(v) ? v[0]! : v]])));
 
-export async function handleWebhook(db: Db, secrets: WebhookSecrets, req: WebhookRequest, o: { now: Date; log?: Logger | undefined }): Promise<WebhookAnswer> {
+export async function handleWebhook(
+  db: Db, secrets: WebhookSecrets, req: WebhookRequest, o: { now: Date; log?: Logger | undefined; /** Where reports are applied (default: the runtime's pool). */ reports?: TxRunner | undefined },
+): Promise<WebhookAnswer> {
   const parts = req.path.split("/").filter(Boolean); // webhooks, provider, ...
   if (parts[0] !== "webhooks") return { status: 404, body: "not a webhook path" };
   const signed = { method: req.method === "GET" ? ("GET" as const) : ("POST" as const), url: req.url, headers: flat(req.headers), body: req.body };
@@ -66,11 +69,13 @@ export async function handleWebhook(db: Db, secrets: WebhookSecrets, req: Webhoo
     o.log?.warn({ provider: parts[1], status: received.status, reason: received.reason }, "webhook refused");
     return { status: received.status, body: received.reason };
   }
+  const pool = poolOf(db);
+  const reportsDb = o.reports ?? (pool ? pgTransactions(pool) : db);
   let unmatched = 0;
   let held = 0;
   let optedOut = 0;
   for (const r of received.reports) {
-    const a = await applyStatusReport(db, r);
+    const a = await applyStatusReport(reportsDb, r);
     if (a.held) held++;
     else if (!a.found) unmatched++;
   }

@@ -43,6 +43,7 @@
 // number for this only; only Africa's Talking's reports must also match it when found by id.
 import type { DbHandle } from "@marketsage/core";
 import type { Db } from "@marketsage/db";
+import type { TxRunner } from "./pg-tx.ts";
 
 export type ReportStatus = "queued" | "sent" | "delivered" | "failed" | "read";
 
@@ -126,7 +127,17 @@ export async function lockRecipientOf(tx: DbHandle, provider: string, digits: st
   await tx.$queryRaw`select 1 as locked from pg_advisory_xact_lock(${RECIPIENT_LOCK_CLASS}::int, hashtext(${provider} || ':' || ${digits}))`;
 }
 
-export async function applyStatusReport(db: Db, r: StatusReport): Promise<AppliedReport> {
+export async function applyStatusReport(client: Db | TxRunner, r: StatusReport): Promise<AppliedReport> {
+  const db: TxRunner = client as TxRunner;
+  // The common case first: the report names a settled message by its id. Only the id's lock is
+  // taken (a report names one message; reports to one number — a campaign's, a bench's — do not
+  // wait for each other). A miss writes nothing and goes the full way below, locks in order.
+  const direct = await db.$transaction(async (tx) => {
+    await lockReportsOf(tx, r.provider, r.providerMessageId);
+    const m = await findMessage(tx, r);
+    return m ? applyReportTx(tx, r, m) : null;
+  });
+  if (direct) return direct;
   return db.$transaction(async (tx) => {
     const digits = recipientDigits(r.recipient);
     if (digits) await lockRecipientOf(tx, r.provider, digits);
@@ -230,25 +241,30 @@ export async function adoptHeldReports(tx: DbHandle, m: UnknownOutcome): Promise
  * already locked (FOR UPDATE) by it: recorded once by report key, forward only, late ones kept.
  */
 export async function applyReportTx(tx: DbHandle, r: StatusReport, m: ReportTarget, extra: Record<string, unknown> = {}): Promise<AppliedReport> {
-  const [seen] = await tx.$queryRaw<Array<{ n: number }>>`
-    select count(*)::int as n from message_events where message_id = ${m.id}::uuid and detail->>'report_key' = ${r.reportKey}`;
-  if (seen!.n > 0) return { found: true, duplicate: true, status: m.status, advanced: false, messageId: m.id, held: false };
+  const duplicate: AppliedReport = { found: true, duplicate: true, status: m.status, advanced: false, messageId: m.id, held: false };
   const target = TARGET[r.status];
   const from = RANK[m.status] ?? 0;
   const advanced = RANK[target]! > from;
   const detail = { report_key: r.reportKey, provider_status: r.providerStatus, code: r.code ?? null, reason: r.reason ?? null, ...(advanced || r.status === "read" ? {} : { late: true }), ...extra };
   // A report's time is the provider's (WhatsApp's to the second), kept in the detail; the event's
   // time is never before the message or its previous event, so the history reads in the order it
-  // happened to us.
+  // happened to us. Written only when no event of the message has this report key yet (a
+  // provider's retry): the insert's row count says which.
   const insert = (type: string, d: Record<string, unknown>) => tx.$executeRaw`
     insert into message_events (organization_id, message_id, campaign_id, variant_id, contact_id, channel, type, occurred_at, detail)
     select organization_id, id, campaign_id, variant_id, contact_id, channel, ${type}::"MessageEventType",
            greatest(${r.at}::timestamptz, created_at, (select max(occurred_at) from message_events e where e.message_id = messages.id)),
            ${JSON.stringify({ ...d, provider_at: r.at.toISOString() })}::jsonb
-      from messages where id = ${m.id}::uuid`;
-  // "read" before any "delivered": the delivery is implied and recorded first.
-  if (r.status === "read" && advanced) await insert("DELIVERED", { ...detail, report_key: `${r.reportKey}:implied`, implied_by: "read" });
-  await insert(EVENT[r.status], detail);
+      from messages where id = ${m.id}::uuid
+       and not exists (select 1 from message_events e where e.message_id = ${m.id}::uuid and e.detail->>'report_key' = ${r.reportKey})`;
+  if (r.status === "read" && advanced) {
+    // "read" before any "delivered": the delivery is implied and recorded first.
+    const [seen] = await tx.$queryRaw<Array<{ n: number }>>`
+      select count(*)::int as n from message_events where message_id = ${m.id}::uuid and detail->>'report_key' = ${r.reportKey}`;
+    if (seen!.n > 0) return duplicate;
+    await insert("DELIVERED", { ...detail, report_key: `${r.reportKey}:implied`, implied_by: "read" });
+  }
+  if ((await insert(EVENT[r.status], detail)) === 0) return duplicate;
   if (!advanced) return { found: true, duplicate: false, status: m.status, advanced: false, messageId: m.id, held: false };
   await tx.$executeRaw`
     update messages set status = ${target}::"MessageStatus", status_at = greatest(${r.at}::timestamptz, created_at),

@@ -1,0 +1,35 @@
+// Webhook ingestion's transactions straight on the runtime's pg pool: the report code's tagged
+// $queryRaw / $executeRaw run as parameterised pg queries in one BEGIN … COMMIT, without the ORM's
+// interactive-transaction round trips (measured: the HTTP host's report rate went from 575/s on
+// Prisma transactions to the figure in the README). Same SQL, same locks, same results.
+import type pg from "pg";
+import type { DbHandle } from "@marketsage/core";
+
+export interface TxRunner {
+  $transaction<T>(fn: (tx: DbHandle) => Promise<T>): Promise<T>;
+}
+
+const text = (strings: TemplateStringsArray) => strings.reduce((acc, s, i) => (i === 0 ? s : `${acc}$${i}${s}`), "");
+
+export function pgTransactions(pool: pg.Pool): TxRunner {
+  return {
+    async $transaction<T>(fn: (tx: DbHandle) => Promise<T>): Promise<T> {
+      const c = await pool.connect();
+      try {
+        await c.query("begin");
+        const tx = {
+          $queryRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => (await c.query(text(strings), values)).rows,
+          $executeRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => (await c.query(text(strings), values)).rowCount ?? 0,
+        };
+        const out = await fn(tx as unknown as DbHandle);
+        await c.query("commit");
+        return out;
+      } catch (e) {
+        await c.query("rollback").catch(() => undefined);
+        throw e;
+      } finally {
+        c.release();
+      }
+    },
+  };
+}
