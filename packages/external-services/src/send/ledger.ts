@@ -15,6 +15,8 @@
 //   id are adopted when the message is their only candidate (webhooks/status.ts, reconciliation).
 import { createHash, randomUUID } from "node:crypto";
 import { canonicalJson, type DbHandle } from "@marketsage/core";
+import { poolOf } from "@marketsage/db";
+import { pgTransactions, type TxRunner } from "../webhooks/pg-tx.ts";
 import type { Channel, SendOutcome } from "../providers/types.ts";
 import { adoptHeldReports, applyPendingReports, lockRecipientOf, lockReportsOf, recipientDigits, type UnknownOutcome } from "../webhooks/status.ts";
 
@@ -74,17 +76,20 @@ const RETRYABLE = "transient:";
 
 export async function claimSend(db: DbHandle, c: Claim): Promise<ClaimResult> {
   const id = randomUUID();
+  // The row and its QUEUED event in one statement (one commit on the pooled client).
   const inserted = await db.$queryRaw<Array<{ id: string }>>`
-    insert into messages (id, organization_id, campaign_id, contact_id, channel, direction, recipient, sender, body, provider, idempotency_key,
-                          segments, status, created_at, request_hash, template_id, status_at, sandbox)
-    values (${id}::uuid, ${c.orgId}::uuid, ${c.campaignId ?? null}::uuid, ${c.contactId}::uuid, ${c.channel}::"Channel", 'OUTBOUND', ${c.recipient}, ${c.sender}, ${c.body},
-            ${c.provider}, ${c.key}, ${c.segments}, 'QUEUED', ${c.now}, ${c.hash}, ${c.templateId}::uuid, ${c.now}, ${c.sandbox})
-    on conflict (organization_id, idempotency_key) do nothing
-    returning id`;
-  if (inserted.length) {
-    await event(db, c.orgId, id, "QUEUED", c.now, { provider: c.provider });
-    return { claimed: true, messageId: id };
-  }
+    with m as (
+      insert into messages (id, organization_id, campaign_id, contact_id, channel, direction, recipient, sender, body, provider, idempotency_key,
+                            segments, status, created_at, request_hash, template_id, status_at, sandbox)
+      values (${id}::uuid, ${c.orgId}::uuid, ${c.campaignId ?? null}::uuid, ${c.contactId}::uuid, ${c.channel}::"Channel", 'OUTBOUND', ${c.recipient}, ${c.sender}, ${c.body},
+              ${c.provider}, ${c.key}, ${c.segments}, 'QUEUED', ${c.now}, ${c.hash}, ${c.templateId}::uuid, ${c.now}, ${c.sandbox})
+      on conflict (organization_id, idempotency_key) do nothing
+      returning id, organization_id, campaign_id, variant_id, contact_id, channel),
+    e as (
+      insert into message_events (organization_id, message_id, campaign_id, variant_id, contact_id, channel, type, occurred_at, detail)
+      select organization_id, id, campaign_id, variant_id, contact_id, channel, 'QUEUED', ${c.now}, ${JSON.stringify({ provider: c.provider })}::jsonb from m)
+    select id from m`;
+  if (inserted.length) return { claimed: true, messageId: id };
   const [r] = await db.$queryRawUnsafe<Row[]>(`select ${COLS} from messages where organization_id = $1::uuid and idempotency_key = $2`, c.orgId, c.key);
   if (!r) throw new Error("idempotency key row vanished"); // deleted between the insert and the read
   if (r.request_hash !== c.hash) throw new IdempotencyConflict(c.key, r.id);
@@ -111,7 +116,12 @@ export async function claimSend(db: DbHandle, c: Claim): Promise<ClaimResult> {
 export async function settleSend(db: DbHandle, orgId: string, messageId: string, outcome: SendOutcome, now: Date): Promise<LedgerMessage> {
   // A Prisma.TransactionClient has no $transaction: then we are in the caller's transaction.
   const client = db as DbHandle & { $transaction?: <T>(fn: (tx: DbHandle) => Promise<T>) => Promise<T> };
-  if (typeof client.$transaction === "function") return client.$transaction((tx) => settleTx(tx, orgId, messageId, outcome, now));
+  if (typeof client.$transaction === "function") {
+    // On the pooled client: a pg transaction on its pool (no ORM interactive-transaction round trips).
+    const pool = poolOf(db);
+    const runner = pool ? pgTransactions(pool) : (client as TxRunner);
+    return runner.$transaction((tx) => settleTx(tx, orgId, messageId, outcome, now));
+  }
   return settleTx(db, orgId, messageId, outcome, now);
 }
 

@@ -1,5 +1,5 @@
-// Webhook ingestion's transactions straight on the runtime's pg pool: the report code's tagged
-// $queryRaw / $executeRaw run as parameterised pg queries in one BEGIN … COMMIT, without the ORM's
+// Webhook ingestion's and the send settle's transactions straight on the runtime's pg pool: tagged
+// $queryRaw / $executeRaw (and the *Unsafe forms) run as parameterised pg queries in one BEGIN … COMMIT, without the ORM's
 // interactive-transaction round trips (measured: the HTTP host's report rate went from 575/s on
 // Prisma transactions to the figure in the README). Same SQL, same locks, same results.
 import type pg from "pg";
@@ -20,6 +20,8 @@ export function pgTransactions(pool: pg.Pool): TxRunner {
         const tx = {
           $queryRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => (await c.query(text(strings), values)).rows,
           $executeRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => (await c.query(text(strings), values)).rowCount ?? 0,
+          $queryRawUnsafe: async (sql: string, ...values: unknown[]) => (await c.query(sql, values)).rows,
+          $executeRawUnsafe: async (sql: string, ...values: unknown[]) => (await c.query(sql, values)).rowCount ?? 0,
         };
         const out = await fn(tx as unknown as DbHandle);
         await c.query("commit");
