@@ -4,8 +4,8 @@ import { benchSends } from "./sends.ts";
 import { benchWebhooks } from "./webhooks.ts";
 
 export const bench: BenchSpec = {
-  // validate_message, and a send's own overhead beyond the sandbox emulator's answer.
-  "external-services": async (b) => benchSends(b),
-  // Twilio status callbacks under load on the HTTP host (its own process); what it wrote is deleted.
+  // validate_message, and a send's own overhead beyond the provider's call (both SMS providers, sandbox).
+  "external-services": (b) => benchSends(b),
+  // Signed Twilio status callbacks under load on the HTTP host (its own process); what it wrote is deleted.
   webhooks: (b) => benchWebhooks(b),
 };
