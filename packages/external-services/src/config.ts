@@ -90,3 +90,6 @@ export function describeConfig(c: MessagingConfig): string[] {
     s.mode === "live" ? `${s.provider} (${s.channel}): live${s.provider === "africastalking" && (s.live as AfricasTalkingLive).username === "sandbox" ? " (Africa's Talking sandbox servers)" : ""}` : `${s.provider} (${s.channel}): sandbox — ${s.reason}`,
   );
 }
+
+/** The process's environment: the default for the messaging service when no entry point passes one. */
+export const processEnv = (): Env => process.env;

@@ -6,7 +6,8 @@ export { messagingFor, closeMessagingFor, createMessagingService, IN_PROCESS_BAS
 export type { MessagingService, Emulators, ServiceOptions } from "./service.ts";
 export { handleWebhook } from "./webhooks/handle.ts";
 export type { WebhookSecrets, WebhookRequest, WebhookAnswer } from "./webhooks/handle.ts";
-export { sendMessage, SendRefused, PROVIDER_SIDE, CHANNEL_PROVIDERS } from "./send/send.ts";
+export { sendMessage, SendRefused, PROVIDER_SIDE } from "./send/send.ts";
+export { CHANNEL_PROVIDERS } from "./providers/types.ts";
 export type { SendRequest, SendResult, Attempt } from "./send/send.ts";
 export { saveTemplate, getTemplate, listTemplates, templateFields } from "./queries/templates.ts";
 export type { Channel, Money, OutcomeCode, OutgoingMessage, Provider, ProviderName, SendOptions, SendOutcome, SignedRequest, WebhookSink } from "./providers/types.ts";

@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "@marketsage/db";
 import type { Logger } from "@marketsage/core";
-import { messagingConfig, type MessagingConfig } from "./config.ts";
+import { messagingConfig, processEnv, type MessagingConfig } from "./config.ts";
 import { africasTalkingProvider } from "./providers/africastalking.ts";
 import { smtpProvider } from "./providers/smtp.ts";
 import { twilioProvider } from "./providers/twilio.ts";
@@ -90,7 +90,7 @@ export async function closeMessagingFor(db: Db): Promise<void> {
 }
 
 export function createMessagingService(db: Db, opts: ServiceOptions = {}): MessagingService {
-  const env = opts.env ?? process.env;
+  const env = opts.env ?? processEnv();
   const config = messagingConfig(env);
   const log = opts.log;
   const sandboxSecrets = {

@@ -14,6 +14,9 @@
 export type Channel = "EMAIL" | "SMS" | "WHATSAPP";
 export type ProviderName = "africastalking" | "twilio" | "smtp" | "whatsapp";
 
+/** The providers of each channel (SMS: the ones `provider: "auto"` ranks). */
+export const CHANNEL_PROVIDERS: Readonly<Record<Channel, readonly ProviderName[]>> = { SMS: ["africastalking", "twilio"], EMAIL: ["smtp"], WHATSAPP: ["whatsapp"] };
+
 export interface Money {
   /** Decimal string, as the provider states it (e.g. "0.8000"). */
   amount: string;

@@ -16,27 +16,17 @@ import type { DbHandle, OrgInfo, Principal } from "@marketsage/core";
 import { ConflictError, UnavailableError, UserError } from "@marketsage/core";
 import type { Db } from "@marketsage/db";
 import { allows, readCircuits, recordOutcome, type Circuit } from "../providers/circuit.ts";
-import type { Channel, Money, OutgoingMessage, ProviderName, SendOutcome } from "../providers/types.ts";
+import { CHANNEL_PROVIDERS, type Channel, type Money, type OutgoingMessage, type ProviderName, type SendOutcome } from "../providers/types.ts";
 import { inReportingCurrency, type CostEstimate } from "../queries/cost.ts";
 import { getTemplate } from "../queries/templates.ts";
 import type { MessagingService } from "../service.ts";
-import type { Values } from "../templates/render.ts";
-import { validateMessage, type Problem, type Validation } from "../validate/message.ts";
+import { validateMessage, type MessageDraft, type Problem, type Validation } from "../validate/message.ts";
 import { claimSend, IdempotencyConflict, requestHash, settleSend, type LedgerMessage } from "./ledger.ts";
 import { observedDelivery, rankSmsProviders, type RankedProvider } from "./route.ts";
 
-export const CHANNEL_PROVIDERS: Record<Channel, readonly ProviderName[]> = { SMS: ["africastalking", "twilio"], EMAIL: ["smtp"], WHATSAPP: ["whatsapp"] };
-
-export interface SendRequest {
-  channel: Channel;
-  to?: string | undefined;
-  contactId?: string | undefined;
-  text?: string | undefined;
-  subject?: string | undefined;
-  html?: string | undefined;
-  whatsappTemplate?: { name: string; language: string; params: string[] } | undefined;
+/** A draft as validate_message checks it, plus how to send it. */
+export interface SendRequest extends MessageDraft {
   templateId?: string | undefined;
-  variables?: Values | undefined;
   /** SMS: a provider or "auto" (default); other channels have one provider. */
   provider?: ProviderName | "auto" | undefined;
   from?: string | undefined;

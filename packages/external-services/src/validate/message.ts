@@ -4,7 +4,7 @@
 // be refused) or warnings (it would go, but look); each says what to change. The sends run the
 // same checks, so what this says is what a send does.
 import type { DbHandle, OrgInfo } from "@marketsage/core";
-import type { Channel, ProviderName } from "../providers/types.ts";
+import { CHANNEL_PROVIDERS, type Channel } from "../providers/types.ts";
 import { estimateCosts, type CostEstimate } from "../queries/cost.ts";
 import { recipientState, type RecipientState } from "../queries/recipient.ts";
 import { render, TemplateSyntaxError, type Values } from "../templates/render.ts";
@@ -47,7 +47,6 @@ export interface Validation {
 
 export const LIMITS = { whatsappText: 4096, emailSubject: 255, emailHtmlBytes: 102_400 } as const;
 
-const PROVIDERS: Record<Channel, ProviderName[]> = { SMS: ["africastalking", "twilio"], WHATSAPP: ["whatsapp"], EMAIL: ["smtp"] };
 
 export async function validateMessage(db: DbHandle, org: Pick<OrgInfo, "id" | "defaultCountry">, d: MessageDraft, opts: { now: Date; quietHours?: QuietHours }): Promise<Validation> {
   const errors: Problem[] = [];
@@ -156,7 +155,7 @@ export async function validateMessage(db: DbHandle, org: Pick<OrgInfo, "id" | "d
   if (quiet.quiet && d.channel !== "EMAIL") err("quiet_hours", `it is ${quiet.localTime} for the recipient (${quiet.zone}): within quiet hours`, `Send after ${quiet.allowedAt!.toISOString()}, or have a role allowed to override quiet hours send it with a reason.`);
   if (!quiet.zone && address && d.channel !== "EMAIL") warn("no_time_zone", "the recipient's local time is unknown: quiet hours cannot be checked", "Record the contact's time zone.");
 
-  const costs = [...(await estimateCosts(db, { providers: PROVIDERS[d.channel], channel: d.channel, country, units, at: opts.now })).values()];
+  const costs = [...(await estimateCosts(db, { providers: CHANNEL_PROVIDERS[d.channel], channel: d.channel, country, units, at: opts.now })).values()];
   if (costs.length === 0 && d.channel !== "EMAIL") warn("no_rate", `no rate for ${d.channel} to ${country ?? "this country"}: the cost is unknown`, "Load the provider's rate for the country into provider_rates.");
 
   return {
