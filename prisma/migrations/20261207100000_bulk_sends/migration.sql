@@ -35,6 +35,7 @@ CREATE TABLE "bulk_send_recipients" (
     "message_id" UUID,
     "claimed_at" TIMESTAMPTZ(3),
     "worker" TEXT,
+    "attempts" INTEGER NOT NULL DEFAULT 0,
     "reason" TEXT,
     "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT "bulk_send_recipients_pkey" PRIMARY KEY ("bulk_send_id", "seq")
