@@ -30,6 +30,7 @@ const ENTRIES = {
     harness: () => import("@marketsage/external-services/harness").then((m) => m.harness),
     bench: () => import("@marketsage/external-services/bench").then((m) => m.bench),
     routes: (env: Readonly<Record<string, string | undefined>>) => import("@marketsage/external-services/routes").then((m) => m.webhookRoutes(env)),
+    worker: () => import("@marketsage/external-services/worker").then((m) => m.bulkWorker),
   },
 };
 // Checked here rather than with `satisfies`, which would widen each loader's inferred type.

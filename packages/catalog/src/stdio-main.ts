@@ -15,7 +15,14 @@ if (!entry) {
 }
 // No top-level await: the build bundles this entry as CommonJS to start it from V8's code cache.
 loadEntry(entry)
-  .then((pkg) => runStdioServer(pkg.module, process.env, catalogView()))
+  .then(async (pkg) => {
+    // MARKETSAGE_WORKER=1: the server's background work (external-services: bulk sends) runs in this
+    // process too — for a desktop client that starts only stdio servers.
+    const worker = /^(1|true|yes|on)$/i.test(process.env.MARKETSAGE_WORKER ?? "") && entry.worker ? await entry.worker() : null;
+    await runStdioServer(pkg.module, process.env, catalogView(), {
+      ...(worker ? { background: (b) => worker({ db: b.runtime.db, databaseUrl: process.env.DATABASE_URL ?? "", env: process.env, log: b.log }) } : {}),
+    });
+  })
   .catch((e: unknown) => {
     process.stderr.write(`${entry.name}: could not start: ${(e as Error).message}\n`);
     process.exit(EXIT.FATAL);

@@ -21,9 +21,16 @@ export interface EntrySpec<T extends Record<string, AnyTool> = Record<string, An
   afterSeed?(): Promise<AfterSeed>;
   /** `pnpm bench` parts. */
   bench?(): Promise<BenchSpec>;
+  /**
+   * Background work the server needs (the bulk-send worker): run by `pnpm worker`, and inside the
+   * HTTP host when MARKETSAGE_WORKER=1. Started on the process's database client.
+   */
+  worker?(): Promise<BackgroundWorker>;
   /** Routes the server adds to the HTTP host (the collector, webhooks), served while it is enabled. */
   routes?(env: Readonly<Record<string, string | undefined>>): Promise<readonly HttpRoute[]>;
 }
+
+export type BackgroundWorker = (o: { db: import("@marketsage/db").Db; databaseUrl: string; env: Readonly<Record<string, string | undefined>>; log: import("@marketsage/core").Logger }) => Promise<{ stop(): Promise<void> }>;
 
 export interface CatalogEntry<T extends Record<string, AnyTool> = Record<string, AnyTool>> extends EntrySpec<T> {
   /** The server's name: `packages/<name>`, `MCP_<NAME>_ENABLED`, `/mcp/<name>`, `marketsage-<name>`. */

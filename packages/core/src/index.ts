@@ -40,6 +40,7 @@ export type { ServerSpec, ResourceDefinition, PromptDefinition } from "./server.
 export { bootstrap, EXIT, StartupError } from "./bootstrap.ts";
 export type { ServerModule, CatalogView, Booted, BootstrapOptions } from "./bootstrap.ts";
 export { runStdioServer } from "./stdio.ts";
+export type { StdioBackground } from "./stdio.ts";
 export { encodeCursor, decodeCursor, pageOf, CursorInput, LimitInput } from "./pagination.ts";
 export { renderText, fitToBudget, TEXT_BUDGET_CHARS } from "./budget.ts";
 export { maskEmail, maskPhone, piiPolicy } from "./mask.ts";

@@ -9,7 +9,10 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
-export async function runStdioServer(mod: ServerModule, env: NodeJS.ProcessEnv, catalog: CatalogView): Promise<void> {
+/** Work that runs beside the server in its process (the bulk-send worker with MARKETSAGE_WORKER=1), on its runtime. */
+export type StdioBackground = (booted: { runtime: { db: import("@marketsage/db").Db }; log: import("./logger.ts").Logger }) => Promise<{ stop(): Promise<void> }>;
+
+export async function runStdioServer(mod: ServerModule, env: NodeJS.ProcessEnv, catalog: CatalogView, opts: { background?: StdioBackground } = {}): Promise<void> {
   let booted;
   try {
     booted = await bootstrap({ name: mod.name, env, catalog, servers: [mod], apiKey: "from-env", disabledIsFatal: true });
@@ -21,10 +24,12 @@ export async function runStdioServer(mod: ServerModule, env: NodeJS.ProcessEnv, 
   const invoker = booted.invoker(mod.name, booted.config.apiKey);
   const server = createMcpServer({ name: `marketsage-${mod.name}`, version: mod.version, instructions: mod.instructions, invoker, resources: mod.resources, prompts: mod.prompts });
   let closing = false;
+  let background: { stop(): Promise<void> } | null = null;
   const shutdown = async (why: string, code = 0) => {
     if (closing) return;
     closing = true;
     log.info({ why }, "shutting down");
+    await background?.stop().catch(() => undefined);
     await server.close().catch(() => undefined);
     await booted.close();
     process.exit(code);
@@ -34,4 +39,11 @@ export async function runStdioServer(mod: ServerModule, env: NodeJS.ProcessEnv, 
   process.stdin.on("close", () => void shutdown("stdin closed"));
   await server.connect(new RobustStdioServerTransport({ log, maxMessageBytes: booted.config.maxMessageBytes }));
   log.info("ready on stdio");
+  if (opts.background) {
+    try {
+      background = await opts.background({ runtime: booted.runtime, log });
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, "background work could not start; the server answers tools without it");
+    }
+  }
 }

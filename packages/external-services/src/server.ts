@@ -1,5 +1,6 @@
 import type { ResourceDefinition, ServerModule } from "@marketsage/core";
 import { sendSafely } from "./prompts.ts";
+import { cancelBulkSendTool, getBulkSendStatus, sendBulk } from "./tools/bulk.ts";
 import { getDeliveryStatus } from "./tools/get-delivery-status.ts";
 import { getProviderBalance, listProviders } from "./tools/providers.ts";
 import { sendEmail, sendSms, sendWhatsApp } from "./tools/send.ts";
@@ -12,6 +13,9 @@ export const externalServicesTools = {
   sendEmail,
   sendSms,
   sendWhatsApp,
+  sendBulk,
+  getBulkSendStatus,
+  cancelBulkSend: cancelBulkSendTool,
   getDeliveryStatus,
   saveTemplate: saveTemplateTool,
   listTemplates: listTemplatesTool,

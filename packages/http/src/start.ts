@@ -35,12 +35,24 @@ export async function startHttpHost(env: Record<string, string | undefined>, opt
         booted.log.warn({ err: e, route: r.path }, "route banner failed");
       }
     }
+    // MARKETSAGE_WORKER=1: the servers' background work (bulk sends) runs in this process too, on
+    // the runtime's database client (sandbox callbacks then reach this host's routes).
+    const workers: Array<{ stop(): Promise<void> }> = [];
+    if (/^(1|true|yes|on)$/i.test(env.MARKETSAGE_WORKER ?? "")) {
+      for (const e of entries) {
+        if (!e.worker || booted.disabled.has(e.name)) continue;
+        const start = await e.worker();
+        workers.push(await start({ db: booted.runtime.db, databaseUrl: env.DATABASE_URL ?? "", env, log: booted.log.child({ server: e.name }) }));
+        banner.push(`Background work of ${e.name} runs in this host (MARKETSAGE_WORKER=1).`);
+      }
+    }
     return {
       host,
       url,
       port,
       banner,
       async close() {
+        for (const w of workers) await w.stop().catch(() => undefined);
         await host.close();
         await booted.close();
       },

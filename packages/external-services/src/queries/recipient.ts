@@ -49,17 +49,7 @@ export async function recipientState(
     : by === "email"
       ? await db.$queryRaw<Row[]>`select * from contacts where organization_id = ${orgId}::uuid and email = ${q.address ?? ""}`
       : await db.$queryRaw<Row[]>`select * from contacts where organization_id = ${orgId}::uuid and phone = ${q.address ?? ""}`;
-  const contact: RecipientContact | null = c
-    ? {
-        id: c.id, email: c.email, phone: c.phone, firstName: c.first_name, lastName: c.last_name, company: c.company, city: c.city,
-        country: c.country.trim(), timeZone: c.time_zone, status: c.status,
-        consent: q.channel === "EMAIL" ? c.consent_email : q.channel === "SMS" ? c.consent_sms : c.consent_whatsapp,
-        consentAt: q.channel === "EMAIL" ? c.consent_email_at : q.channel === "SMS" ? c.consent_sms_at : c.consent_whatsapp_at,
-      }
-    : null;
-  const reachable = c
-    ? isReachable({ status: c.status, email: c.email, phone: c.phone, consent: { EMAIL: c.consent_email, SMS: c.consent_sms, WHATSAPP: c.consent_whatsapp } }, q.channel)
-    : null;
+  const { contact, reachable } = stateOf(c, q.channel);
   let lastInboundAt: Date | null = null;
   if (q.channel === "WHATSAPP") {
     const since = new Date(q.now.getTime() - WHATSAPP_WINDOW_MS);
@@ -76,4 +66,45 @@ export async function recipientState(
     lastInboundAt = r?.at ?? null;
   }
   return { contact, reachable, lastInboundAt, windowOpen: lastInboundAt !== null };
+}
+
+function stateOf(c: Row | undefined, channel: ChannelName): { contact: RecipientContact | null; reachable: boolean | null } {
+  const contact: RecipientContact | null = c
+    ? {
+        id: c.id, email: c.email, phone: c.phone, firstName: c.first_name, lastName: c.last_name, company: c.company, city: c.city,
+        country: c.country.trim(), timeZone: c.time_zone, status: c.status,
+        consent: channel === "EMAIL" ? c.consent_email : channel === "SMS" ? c.consent_sms : c.consent_whatsapp,
+        consentAt: channel === "EMAIL" ? c.consent_email_at : channel === "SMS" ? c.consent_sms_at : c.consent_whatsapp_at,
+      }
+    : null;
+  const reachable = c
+    ? isReachable({ status: c.status, email: c.email, phone: c.phone, consent: { EMAIL: c.consent_email, SMS: c.consent_sms, WHATSAPP: c.consent_whatsapp } }, channel)
+    : null;
+  return { contact, reachable };
+}
+
+/**
+ * recipientState for many contacts at once (a bulk send's wave): two statements whatever their
+ * number. Contacts not in the organization are absent from the map.
+ */
+export async function recipientStates(db: DbHandle, orgId: string, channel: ChannelName, contactIds: readonly string[], now: Date): Promise<Map<string, RecipientState>> {
+  const out = new Map<string, RecipientState>();
+  if (contactIds.length === 0) return out;
+  const rows = await db.$queryRaw<Row[]>`select * from contacts where organization_id = ${orgId}::uuid and id = any(${[...contactIds]}::uuid[])`;
+  const inbound = new Map<string, Date>();
+  if (channel === "WHATSAPP") {
+    const since = new Date(now.getTime() - WHATSAPP_WINDOW_MS);
+    const last = await db.$queryRaw<Array<{ contact_id: string; at: Date }>>`
+      select contact_id::text as contact_id, max(created_at) as at from messages
+       where contact_id = any(${[...contactIds]}::uuid[]) and organization_id = ${orgId}::uuid and channel = 'WHATSAPP' and direction = 'INBOUND'
+         and created_at > ${since} and created_at <= ${now}
+       group by contact_id`;
+    for (const r of last) inbound.set(r.contact_id, r.at);
+  }
+  for (const r of rows) {
+    const { contact, reachable } = stateOf(r, channel);
+    const at = inbound.get(r.id) ?? null;
+    out.set(r.id, { contact, reachable, lastInboundAt: at, windowOpen: at !== null });
+  }
+  return out;
 }

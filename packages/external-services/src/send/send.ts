@@ -71,7 +71,7 @@ export class SendRefused extends UserError {
 
 const contentOf = (v: Validation) => ({ text: v.content.text, subject: v.content.subject, html: v.content.html, whatsappTemplate: v.content.whatsappTemplate });
 
-async function senderFor(db: DbHandle, orgId: string, channel: Channel, provider: ProviderName, asked: string | undefined): Promise<string | null> {
+export async function senderFor(db: DbHandle, orgId: string, channel: Channel, provider: ProviderName, asked: string | undefined): Promise<string | null> {
   const rows = await db.$queryRaw<Array<{ sender: string; is_default: boolean }>>`
     select sender, is_default from sender_identities where organization_id = ${orgId}::uuid and channel = ${channel}::"Channel" and provider = ${provider}`;
   if (asked !== undefined) {

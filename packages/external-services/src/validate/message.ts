@@ -48,7 +48,17 @@ export interface Validation {
 export const LIMITS = { whatsappText: 4096, emailSubject: 255, emailHtmlBytes: 102_400 } as const;
 
 
-export async function validateMessage(db: DbHandle, org: Pick<OrgInfo, "id" | "defaultCountry">, d: MessageDraft, opts: { now: Date; quietHours?: QuietHours }): Promise<Validation> {
+/** What a caller that checks many recipients at once (a bulk send) has loaded already. */
+export interface Preloaded {
+  /** The recipient's state (contact drafts only), from recipientStates. */
+  state?: RecipientState;
+  /** Cost estimates by country and units (memoized by the caller). */
+  costs?: (country: string | null, units: number) => Promise<CostEstimate[]>;
+}
+
+export async function validateMessage(
+  db: DbHandle, org: Pick<OrgInfo, "id" | "defaultCountry">, d: MessageDraft, opts: { now: Date; quietHours?: QuietHours | undefined; preloaded?: Preloaded | undefined },
+): Promise<Validation> {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
   const err = (code: string, message: string, fix: string) => errors.push({ code, message, fix });
@@ -60,7 +70,7 @@ export async function validateMessage(db: DbHandle, org: Pick<OrgInfo, "id" | "d
   let numberType: string | null = null;
   let state: RecipientState = { contact: null, reachable: null, lastInboundAt: null, windowOpen: false };
   if (d.contactId) {
-    state = await recipientState(db, org.id, { channel: d.channel, contactId: d.contactId, now: opts.now });
+    state = opts.preloaded?.state ?? (await recipientState(db, org.id, { channel: d.channel, contactId: d.contactId, now: opts.now }));
     if (!state.contact) err("unknown_contact", `no contact ${d.contactId} in this organization`, "Use a contact id from search_customers, or give the address.");
     else address = d.channel === "EMAIL" ? state.contact.email : state.contact.phone;
     if (state.contact && !address) err("no_address", `the contact has no ${d.channel === "EMAIL" ? "email address" : "phone number"}`, "Choose another channel or add the address to the contact.");
@@ -155,7 +165,9 @@ export async function validateMessage(db: DbHandle, org: Pick<OrgInfo, "id" | "d
   if (quiet.quiet && d.channel !== "EMAIL") err("quiet_hours", `it is ${quiet.localTime} for the recipient (${quiet.zone}): within quiet hours`, `Send after ${quiet.allowedAt!.toISOString()}, or have a role allowed to override quiet hours send it with a reason.`);
   if (!quiet.zone && address && d.channel !== "EMAIL") warn("no_time_zone", "the recipient's local time is unknown: quiet hours cannot be checked", "Record the contact's time zone.");
 
-  const costs = [...(await estimateCosts(db, { providers: CHANNEL_PROVIDERS[d.channel], channel: d.channel, country, units, at: opts.now })).values()];
+  const costs = opts.preloaded?.costs
+    ? await opts.preloaded.costs(country, units)
+    : [...(await estimateCosts(db, { providers: CHANNEL_PROVIDERS[d.channel], channel: d.channel, country, units, at: opts.now })).values()];
   if (costs.length === 0 && d.channel !== "EMAIL") warn("no_rate", `no rate for ${d.channel} to ${country ?? "this country"}: the cost is unknown`, "Load the provider's rate for the country into provider_rates.");
 
   return {

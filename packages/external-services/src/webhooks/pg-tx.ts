@@ -35,3 +35,13 @@ export function pgTransactions(pool: pg.Pool): TxRunner {
     },
   };
 }
+
+/** The same tagged statements on the pool without a transaction (each its own commit): the bulk worker's hot path. */
+export function pgDirect(pool: pg.Pool): DbHandle {
+  return {
+    $queryRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => (await pool.query(text(strings), values)).rows,
+    $executeRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => (await pool.query(text(strings), values)).rowCount ?? 0,
+    $queryRawUnsafe: async (sql: string, ...values: unknown[]) => (await pool.query(sql, values)).rows,
+    $executeRawUnsafe: async (sql: string, ...values: unknown[]) => (await pool.query(sql, values)).rowCount ?? 0,
+  } as unknown as DbHandle;
+}

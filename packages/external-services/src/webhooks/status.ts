@@ -118,6 +118,14 @@ export async function lockReportsOf(tx: DbHandle, provider: string, providerMess
   await tx.$queryRaw`select 1 as locked from pg_advisory_xact_lock(${LOCK_CLASS}::int, hashtext(${provider} || ':' || ${providerMessageId}))`;
 }
 
+/** lockReportsOf for many ids of one provider in one statement (a bulk send's settle), in a fixed order. */
+export async function lockReportsOfMany(tx: DbHandle, provider: string, providerMessageIds: readonly string[]): Promise<void> {
+  if (providerMessageIds.length === 0) return;
+  await tx.$queryRaw`
+    select count(pg_advisory_xact_lock(${LOCK_CLASS}::int, k)) as locked
+      from (select distinct hashtext(${provider} || ':' || id) as k from unnest(${[...providerMessageIds]}::text[]) as id order by 1) as ks`;
+}
+
 /**
  * The transaction-level advisory lock per (provider, recipient digits) that serializes the
  * reconciliation of unknown outcomes (a report's adopt-or-hold against another report's and an
