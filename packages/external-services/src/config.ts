@@ -9,7 +9,14 @@ import type { Channel, ProviderName } from "./providers/types.ts";
 type Env = Readonly<Record<string, string | undefined>>;
 
 export interface AfricasTalkingLive { username: string; apiKey: string; from: string | undefined }
-export interface TwilioLive { accountSid: string; authToken: string; from: string | undefined; messagingServiceSid: string | undefined }
+export interface TwilioLive {
+  accountSid: string;
+  authToken: string;
+  from: string | undefined;
+  messagingServiceSid: string | undefined;
+  /** TWILIO_API_BASE: the origin the client talks to instead of https://api.twilio.com (a Twilio-compatible gateway, or one emulator shared by several processes); none: Twilio itself. */
+  baseUrl: string | undefined;
+}
 export interface SmtpLive { host: string; port: number; secure: boolean; user: string | undefined; pass: string | undefined; from: string }
 export interface WhatsAppLive { accessToken: string; phoneNumberId: string; appSecret: string; verifyToken: string | undefined; baseUrl: string; apiVersion: string }
 
@@ -29,6 +36,26 @@ export interface MessagingConfig {
 }
 
 export class MessagingConfigError extends Error {}
+
+/**
+ * TWILIO_API_BASE as an origin (with an optional path prefix, no trailing slash), or a config error.
+ * No credentials, query or fragment: the value is named in errors and descriptions.
+ */
+function twilioApiBase(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const hint = "an http(s) URL such as https://twilio-gateway.example.com or http://127.0.0.1:41234";
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new MessagingConfigError(`twilio: TWILIO_API_BASE must be ${hint}, not "${raw.slice(0, 100)}"`);
+  }
+  if (u.username || u.password) throw new MessagingConfigError("twilio: TWILIO_API_BASE must not carry credentials (user:password@): the account SID and auth token authenticate");
+  if ((u.protocol !== "http:" && u.protocol !== "https:") || !u.hostname || u.search || u.hash || !/^https?:\/\//i.test(raw)) {
+    throw new MessagingConfigError(`twilio: TWILIO_API_BASE must be ${hint}, not "${raw.slice(0, 100)}"`);
+  }
+  return `${u.origin}${u.pathname.replace(/\/+$/, "")}`;
+}
 
 const val = (env: Env, k: string) => {
   const v = env[k]?.trim();
@@ -54,7 +81,7 @@ export function messagingConfig(env: Env): MessagingConfig {
     const from = val(env, "TWILIO_FROM");
     const messagingServiceSid = val(env, "TWILIO_MESSAGING_SERVICE_SID");
     if (!from && !messagingServiceSid) throw new MessagingConfigError("twilio: set TWILIO_FROM (a number or alphanumeric sender id) or TWILIO_MESSAGING_SERVICE_SID");
-    return { accountSid: val(env, "TWILIO_ACCOUNT_SID")!, authToken: val(env, "TWILIO_AUTH_TOKEN")!, from, messagingServiceSid };
+    return { accountSid: val(env, "TWILIO_ACCOUNT_SID")!, authToken: val(env, "TWILIO_AUTH_TOKEN")!, from, messagingServiceSid, baseUrl: twilioApiBase(val(env, "TWILIO_API_BASE")) };
   });
   const smtp = setting<SmtpLive>("smtp", "EMAIL", env, ["SMTP_HOST", "SMTP_FROM"], () => {
     const port = Number(val(env, "SMTP_PORT") ?? "587");
@@ -87,7 +114,9 @@ export function messagingConfig(env: Env): MessagingConfig {
 /** One line per provider for logs and list_providers: mode and which settings are set (never values). */
 export function describeConfig(c: MessagingConfig): string[] {
   return [c.africastalking, c.twilio, c.smtp, c.whatsapp].map((s) =>
-    s.mode === "live" ? `${s.provider} (${s.channel}): live${s.provider === "africastalking" && (s.live as AfricasTalkingLive).username === "sandbox" ? " (Africa's Talking sandbox servers)" : ""}` : `${s.provider} (${s.channel}): sandbox — ${s.reason}`,
+    s.mode === "live"
+      ? `${s.provider} (${s.channel}): live${s.provider === "africastalking" && (s.live as AfricasTalkingLive).username === "sandbox" ? " (Africa's Talking sandbox servers)" : ""}${s.provider === "twilio" && (s.live as TwilioLive).baseUrl ? ` (through TWILIO_API_BASE ${(s.live as TwilioLive).baseUrl})` : ""}`
+      : `${s.provider} (${s.channel}): sandbox — ${s.reason}`,
   );
 }
 

@@ -149,7 +149,7 @@ export function createMessagingService(db: Db, opts: ServiceOptions = {}): Messa
       case "twilio": {
         const c = config.twilio;
         if (c.mode === "live") {
-          return twilioProvider({ accountSid: c.live.accountSid, authToken: c.live.authToken, ...(c.live.from ? { from: c.live.from } : {}), ...(c.live.messagingServiceSid ? { messagingServiceSid: c.live.messagingServiceSid } : {}), sandbox: false });
+          return twilioProvider({ accountSid: c.live.accountSid, authToken: c.live.authToken, ...(c.live.from ? { from: c.live.from } : {}), ...(c.live.messagingServiceSid ? { messagingServiceSid: c.live.messagingServiceSid } : {}), ...(c.live.baseUrl ? { baseUrl: c.live.baseUrl } : {}), sandbox: false });
         }
         const emu = await startTwilioEmulator({
           accountSid: sandboxSecrets.twilioAccountSid, authToken: sandboxSecrets.twilioAuthToken, reportDelayMs, deliver, inboundUrl: `${base}/webhooks/twilio/inbound`,

@@ -1,13 +1,15 @@
-// Twilio SMS through the official SDK (twilio 6.x). In sandbox mode the SDK talks to the local
-// emulator: a RequestClient subclass rewrites each request URI's origin to `baseUrl` (the SDK's
-// `edge`/`region` only change *.twilio.com hosts). Twilio's answers are mapped to a SendOutcome
-// once, here. Twilio has no idempotency for message creation: an `unknown` outcome is never resent
-// blindly (the caller reconciles from status callbacks).
+// Twilio SMS through the official SDK (twilio 6.x). With `baseUrl` the SDK talks to that origin
+// instead of api.twilio.com: a RequestClient subclass rewrites each request URI's origin (the SDK's
+// `edge`/`region` only change *.twilio.com hosts). Sandbox mode needs it (the local emulator); live
+// mode takes it from TWILIO_API_BASE (a Twilio-compatible gateway, or one emulator shared by
+// several processes). Twilio's answers are mapped to a SendOutcome once, here: 429 / 20429 is
+// transient rate_limited. Twilio has no idempotency for message creation: an `unknown` outcome is
+// never resent blindly (the caller reconciles from status callbacks, or asks `lookup`).
 import { Agent as HttpAgent } from "node:http";
 import twilio from "twilio";
 import type RequestClient from "twilio/lib/base/RequestClient";
 import type Response from "twilio/lib/http/response";
-import type { Money, OutgoingMessage, Provider, SendOptions, SendOutcome } from "./types.ts";
+import type { LookedUpMessage, LookupQuery, Money, OutgoingMessage, Provider, SendOptions, SendOutcome } from "./types.ts";
 
 export interface TwilioProviderConfig {
   accountSid: string;
@@ -16,7 +18,10 @@ export interface TwilioProviderConfig {
   from?: string;
   /** A Messaging Service that picks the sender (used when no `from`). */
   messagingServiceSid?: string;
-  /** The emulator's origin in sandbox mode (e.g. http://127.0.0.1:41234). */
+  /**
+   * The origin the SDK talks to instead of https://api.twilio.com (a path prefix is kept): the
+   * emulator's in sandbox mode (e.g. http://127.0.0.1:41234), TWILIO_API_BASE in live mode.
+   */
   baseUrl?: string;
   sandbox: boolean;
 }
@@ -66,6 +71,10 @@ const DEFINITE: Record<number, { code: string; reason: string }> = {
 
 /** Network errors where the request may have gone out: the outcome is unknown. */
 const UNKNOWN_NET = new Set(["ECONNABORTED", "ETIMEDOUT", "ECONNRESET", "EPIPE", "ESOCKETTIMEDOUT", "ERR_CANCELED", "ECONNCLOSED"]);
+/** Pages of List Messages that lookup reads: the DateSent query, and the newest messages to `to`. */
+const LOOKUP_PAGE = 50;
+const LOOKUP_DATED_LIMIT = 500;
+
 /** Network errors before any byte went out: nothing was sent. */
 const NOT_SENT_NET = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
@@ -114,6 +123,38 @@ export function twilioProvider(config: TwilioProviderConfig): Provider {
     return { kind: "unknown", reason: `no usable answer from Twilio: ${msg}` };
   }
 
+  /**
+   * Reconciliation through List Messages. Twilio filters by date_sent, not date_created, and a
+   * message it still holds (accepted, queued — no date_sent yet) is left out by any DateSent
+   * filter; so two queries, merged by sid: To + DateSent>= the UTC day of `since` (every message
+   * sent since that day, up to LOOKUP_DATED_LIMIT), and To alone, the newest LOOKUP_PAGE (what is
+   * not sent yet is among the newest). Then filtered precisely here: date_created ≥ `since` cut to
+   * the second (Twilio's dates have whole seconds: a message created up to a second before `since`
+   * may be included), and the exact body when given.
+   */
+  async function lookup(q: LookupQuery, opts: SendOptions): Promise<LookedUpMessage[]> {
+    const c = client(opts.timeoutMs);
+    const day = new Date(Date.UTC(q.since.getUTCFullYear(), q.since.getUTCMonth(), q.since.getUTCDate()));
+    const floor = Math.floor(q.since.getTime() / 1000) * 1000;
+    let found: Awaited<ReturnType<twilio.Twilio["messages"]["list"]>>[];
+    try {
+      found = await Promise.all([
+        c.messages.list({ to: q.to, dateSentAfter: day, pageSize: LOOKUP_PAGE, limit: LOOKUP_DATED_LIMIT }),
+        c.messages.list({ to: q.to, pageSize: LOOKUP_PAGE, limit: LOOKUP_PAGE }),
+      ]);
+    } catch (e) {
+      const o = mapError(e);
+      throw new Error(`twilio lookup: ${o.kind}: ${o.kind === "accepted" ? "" : o.reason}`);
+    }
+    const bySid = new Map<string, LookedUpMessage>();
+    for (const m of found.flat()) {
+      if (bySid.has(m.sid) || !(m.dateCreated instanceof Date) || m.dateCreated.getTime() < floor) continue;
+      if (q.body !== undefined && m.body !== q.body) continue;
+      bySid.set(m.sid, { providerMessageId: m.sid, createdAt: m.dateCreated, status: String(m.status), body: m.body ?? null });
+    }
+    return [...bySid.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  }
+
   return {
     name: "twilio",
     channel: "SMS",
@@ -149,5 +190,7 @@ export function twilioProvider(config: TwilioProviderConfig): Provider {
         throw new Error(`twilio balance: ${o.kind}: ${o.kind === "accepted" ? "" : o.reason}`);
       }
     },
+
+    lookup,
   };
 }

@@ -62,6 +62,29 @@ export interface Provider {
   send(message: OutgoingMessage, opts: SendOptions): Promise<SendOutcome>;
   /** The provider's balance API; null when the provider has none (SMTP). */
   balance(opts: SendOptions): Promise<Money | null>;
+  /**
+   * Reconciliation after a crash or an `unknown` outcome: the messages the provider holds for `to`
+   * created at or after `since` (and with exactly `body`, when given), newest first, so that a
+   * message whose outcome is unknown is found instead of resent blindly. Rejects when the provider
+   * gives no usable answer (then nothing is known: ask again later). Only providers with a
+   * message-list API implement it (Twilio).
+   */
+  lookup?(q: LookupQuery, opts: SendOptions): Promise<LookedUpMessage[]>;
+}
+
+export interface LookupQuery {
+  to: string;
+  since: Date;
+  body?: string;
+}
+
+export interface LookedUpMessage {
+  providerMessageId: string;
+  /** The provider's creation time (Twilio: whole seconds). */
+  createdAt: Date;
+  /** The provider's own status word (Twilio: accepted, queued, sending, sent, delivered, undelivered, failed…). */
+  status: string;
+  body: string | null;
 }
 
 /**

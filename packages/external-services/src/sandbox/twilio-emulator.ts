@@ -4,6 +4,12 @@
 // does (sandbox/test-numbers.ts). Status callbacks and inbound messages are handed to `deliver` as
 // SignedRequests: form-encoded, signed with X-Twilio-Signature exactly as Twilio signs them (the
 // SDK's own getExpectedTwilioSignature, keyed by the auth token).
+//
+// For bulk runs: `latencyMs` delays every API answer (a realistic round trip for throughput
+// measurements), `ratePerSecond` answers message creations above that rate in any sliding second
+// with Twilio's 429 / 20429, and List Messages (GET .../Messages.json) answers Twilio's filters
+// (To, From, DateSent, DateSent<, DateSent>) and paging, newest first, for crash reconciliation. The
+// balance only decrements (on delivery) and never refuses a send: a big `balance` covers any run.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { formRecord, readBody, reply } from "./http.ts";
@@ -29,6 +35,13 @@ export interface TwilioEmulatorOptions {
   pricePerSegment?: string;
   /** The number a Messaging Service sends from (default +15017122661). */
   serviceNumber?: string;
+  /** Every API answer (errors, 429s and lists included) is delayed by this many ms (default 0). */
+  latencyMs?: number;
+  /**
+   * Message creations (POST Messages.json) admitted in any sliding second; the ones above it answer
+   * HTTP 429 with Twilio's error 20429 "Too Many Requests" and create nothing (default unlimited).
+   */
+  ratePerSecond?: number;
 }
 
 export type TwilioMessageStatus = "accepted" | "queued" | "sending" | "sent" | "delivered" | "undelivered" | "failed";
@@ -79,6 +92,7 @@ const ERR = {
   invalidFrom: { status: 400, code: 21212, message: "Invalid From Number (caller ID)" },
   invalidTo: { status: 400, code: 21211, message: "Invalid 'To' Phone Number" },
   unsubscribed: { status: 400, code: 21610, message: "Attempt to send to unsubscribed recipient" },
+  tooMany: { status: 429, code: 20429, message: "Too Many Requests" },
 } satisfies Record<string, TwilioError>;
 
 // ---- wire helpers ----
@@ -102,6 +116,31 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+const DAY_MS = 86_400_000;
+/** Twilio's largest PageSize; 50 when none is given. */
+const MAX_PAGE_SIZE = 1000;
+const DEFAULT_PAGE_SIZE = 50;
+
+/** Twilio keeps whole seconds. */
+const seconds = (d: Date) => Math.floor(d.getTime() / 1000) * 1000;
+
+/**
+ * One DateSent filter as Twilio reads it: `DateSent>` (sent as `DateSent>=…` on the wire, the SDK's
+ * dateSentAfter) is on or after, `DateSent<` (dateSentBefore) on or before, `DateSent` on; a day
+ * (YYYY-MM-DD, the documented form) is the whole UTC day, a date-time (YYYY-MM-DDTHH:MM:SSZ, what the
+ * SDK serializes a Date as) is that second. Null when the value is not a date.
+ */
+function dateSentTest(op: ">" | "<" | "=", value: string): ((sent: Date) => boolean) | null {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const t = Date.parse(day ? `${value}T00:00:00Z` : value);
+  if (!Number.isFinite(t) || (!day && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(value))) return null;
+  const from = day ? t : Math.floor(t / 1000) * 1000;
+  const until = day ? t + DAY_MS : from + 1000; // exclusive
+  if (op === ">") return (d) => seconds(d) >= from;
+  if (op === "<") return (d) => seconds(d) < until;
+  return (d) => seconds(d) >= from && seconds(d) < until;
+}
+
 const UNDELIVERED_CODE = 30003;
 const UNDELIVERED_MESSAGE = "Unreachable destination handset";
 
@@ -112,9 +151,18 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
   const priceUnits = toUnits(opts.pricePerSegment ?? DEFAULT_PRICE);
   const serviceNumber = opts.serviceNumber ?? "+15017122661";
   const accountPath = `/${API}/Accounts/${opts.accountSid}`;
+  const latencyMs = opts.latencyMs ?? 0;
+  const ratePerSecond = opts.ratePerSecond ?? Infinity;
+  if (!(latencyMs >= 0) || !Number.isFinite(latencyMs)) throw new Error(`twilio emulator: latencyMs must be a number of ms ≥ 0, not ${opts.latencyMs}`);
+  if (!(ratePerSecond > 0)) throw new Error(`twilio emulator: ratePerSecond must be > 0, not ${opts.ratePerSecond}`);
+  /** When each admitted creation of the last second arrived (ms), oldest first, from `admittedHead`. */
+  const admitted: number[] = [];
+  let admittedHead = 0;
 
   const requests: RecordedTwilioRequest[] = [];
   const messages = new Map<string, EmulatedTwilioMessage>();
+  /** Each recipient's messages, oldest first (List Messages filtered by To). */
+  const byTo = new Map<string, EmulatedTwilioMessage[]>();
   /** Recipients who replied STOP: further sends to them get 21610, as on Twilio. */
   const optedOut = new Set<string>();
   const life = emulatorLifecycle<DeliveredWebhook["kind"]>(opts.deliver);
@@ -287,8 +335,87 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
       dateSent: null,
     };
     messages.set(m.sid, m);
+    let list = byTo.get(m.to);
+    if (!list) byTo.set(m.to, (list = []));
+    list.push(m);
     json(res, 201, resource(m), record);
     void life.track(lifecycle(m));
+  }
+
+  /** Whether a creation arriving at `now` fits in the sliding second; if it does, it is counted. */
+  function admit(now: number): boolean {
+    if (ratePerSecond === Infinity) return true;
+    while (admittedHead < admitted.length && admitted[admittedHead]! <= now - 1000) admittedHead++;
+    if (admittedHead > 4096 && admittedHead * 2 > admitted.length) {
+      admitted.splice(0, admittedHead);
+      admittedHead = 0;
+    }
+    if (admitted.length - admittedHead >= ratePerSecond) return false;
+    admitted.push(now);
+    return true;
+  }
+
+  /**
+   * List Messages as Twilio answers it: newest first, filtered by To, From and DateSent (a message
+   * not sent yet has no date_sent, so any DateSent filter leaves it out, as on Twilio), in pages of
+   * PageSize (default 50, at most 1000) that carry Twilio's meta keys and a next_page_uri with a
+   * PageToken (the last sid of the page: a page stays stable while new messages arrive).
+   */
+  function listMessages(q: URLSearchParams, res: ServerResponse, record: RecordedTwilioRequest): void {
+    const to = q.get("To")?.trim();
+    const from = q.get("From")?.trim();
+    const tests: Array<(sent: Date) => boolean> = [];
+    const filters: Array<[string, string]> = [];
+    if (to) filters.push(["To", to]);
+    if (from) filters.push(["From", from]);
+    // `DateSent>=2024-05-01` on the wire is the key "DateSent>" (what the SDK's dateSentAfter sends).
+    for (const [key, op] of [["DateSent", "="], ["DateSent<", "<"], ["DateSent>", ">"]] as const) {
+      const v = q.get(key);
+      if (v === null) continue;
+      const test = dateSentTest(op, v.trim());
+      if (!test) return error(res, { status: 400, code: 20001, message: `Invalid value for ${key}: ${v.slice(0, 40)}` }, record);
+      tests.push(test);
+      filters.push([key, v]);
+    }
+    const sizeRaw = q.get("PageSize");
+    const pageSize = sizeRaw === null ? DEFAULT_PAGE_SIZE : Number(sizeRaw);
+    if (!Number.isInteger(pageSize) || pageSize < 1) return error(res, { status: 400, code: 20001, message: "Invalid PageSize" }, record);
+    const size = Math.min(pageSize, MAX_PAGE_SIZE);
+    const pageRaw = q.get("Page");
+    const page = pageRaw === null ? 0 : Number(pageRaw);
+    if (!Number.isInteger(page) || page < 0) return error(res, { status: 400, code: 20001, message: "Invalid Page" }, record);
+
+    const pool = to ? (byTo.get(to) ?? []) : [...messages.values()];
+    const matched: EmulatedTwilioMessage[] = [];
+    for (let i = pool.length - 1; i >= 0; i--) {
+      const m = pool[i]!;
+      if (from && m.from !== from) continue;
+      if (tests.length && (!m.dateSent || !tests.every((t) => t(m.dateSent!)))) continue;
+      matched.push(m);
+    }
+    const token = q.get("PageToken");
+    const after = token?.startsWith("PA") ? matched.findIndex((m) => m.sid === token.slice(2)) : -1;
+    const start = after >= 0 ? after + 1 : page * size;
+    const items = matched.slice(start, start + size);
+    const pageUri = (p: number, tok?: string) => {
+      const u = new URLSearchParams(filters);
+      u.set("PageSize", String(size));
+      u.set("Page", String(p));
+      if (tok) u.set("PageToken", tok);
+      return `${accountPath}/Messages.json?${u.toString()}`;
+    };
+    const more = start + items.length < matched.length;
+    json(res, 200, {
+      end: items.length ? start + items.length - 1 : start,
+      first_page_uri: pageUri(0),
+      messages: items.map(resource),
+      next_page_uri: more ? pageUri(page + 1, `PA${items.at(-1)!.sid}`) : null,
+      page,
+      page_size: size,
+      previous_page_uri: page > 0 ? pageUri(page - 1) : null,
+      start,
+      uri: pageUri(page, token ?? undefined),
+    }, record);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -304,11 +431,16 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
       at: new Date(),
     };
     requests.push(record);
-    if (!record.authorized) return error(res, ERR.auth, record);
     const path = url.pathname;
-    if (!path.startsWith(`${accountPath}/`)) return error(res, ERR.notFound, record);
-    const rest = path.slice(accountPath.length);
+    const rest = path.startsWith(`${accountPath}/`) ? path.slice(accountPath.length) : null;
+    // The rate is judged on arrival; the answer then waits out the latency like any other.
+    const limited = record.authorized && rest === "/Messages.json" && req.method === "POST" && !admit(record.at.getTime());
+    if (latencyMs > 0 && !(await life.sleep(latencyMs))) return void res.destroy();
+    if (!record.authorized) return error(res, ERR.auth, record);
+    if (rest === null) return error(res, ERR.notFound, record);
+    if (limited) return error(res, ERR.tooMany, record);
     if (rest === "/Messages.json" && req.method === "POST") return createMessage(params, res, record);
+    if (rest === "/Messages.json" && req.method === "GET") return listMessages(url.searchParams, res, record);
     const one = /^\/Messages\/(SM[0-9a-f]{32})\.json$/.exec(rest);
     if (one && req.method === "GET") {
       const m = messages.get(one[1]!);
