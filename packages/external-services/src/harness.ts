@@ -49,7 +49,26 @@ const builders: Record<string, ArgBuilder> = {
   list_templates: async () => ({ limit: 5 }),
   get_provider_balance: async () => ({}),
   list_providers: async () => ({}),
+  // A real bulk send to two reachable customers (under the confirmation threshold): deferred at
+  // their night, sent by day; the status and cancel builders read the latest bulk send.
+  send_bulk: async (ctx) => ({
+    contact_ids: (
+      await ctx.q<{ id: string }>(
+        `select id::text from contacts where organization_id = $1::uuid and status = 'ACTIVE' and consent_sms = 'SUBSCRIBED' and phone is not null
+            and right(phone, 4) <> all($2::text[]) order by id limit 2`,
+        [ctx.orgId, SPECIAL],
+      )
+    ).map((r) => r.id),
+    campaign: { name: "Harness bulk check", channel: "SMS", text: 'Hi {{first_name | "there"}}, new arrivals this week.' },
+    idempotency_key: harnessKey("bulk"),
+  }),
+  get_bulk_send_status: async (ctx) => ({ bulk_send_id: (await latestBulkSend(ctx)).id }),
+  cancel_bulk_send: async (ctx) => ({ bulk_send_id: (await latestBulkSend(ctx)).id, reason: "harness: cancel what is left" }),
 };
+
+async function latestBulkSend(ctx: BuilderContext): Promise<{ id: string }> {
+  return first(await ctx.q<{ id: string }>(`select id::text from bulk_sends where organization_id = $1::uuid order by created_at desc limit 1`, [ctx.orgId]), "bulk send (send_bulk runs before)");
+}
 
 interface Sent { status: string; message_id: string | null; provider: string | null; sandbox: boolean; replayed: boolean; recipient: string | null; cost: { amount: string; currency: string } | null; estimate: { amount: string; currency: string } | null }
 interface Status { status: string; history: Array<{ type: string; at: string; provider_status: string | null }> }
@@ -79,6 +98,61 @@ async function phoneRecipient(s: StoryContext, channel: "SMS" | "WHATSAPP", prob
 }
 
 const money = (m: { amount: string; currency: string } | null) => (m ? `${m.amount} ${m.currency}` : "not stated");
+
+
+interface BulkOut {
+  dry_run: boolean; bulk_send_id: string | null; campaign_id: string; confirmation_token: string | null; needs_confirmation: string | null;
+  estimate: { recipients: number; will_send: number; deferred: number; deferred_until: string | null; holdout: number; refused: string[]; variants: string[]; cost: string[]; cost_reporting: string | null };
+  progress: { status: string; done: number; total: number; states: Record<string, number>; per_second: number } | null;
+}
+interface BulkStatusOut { status: string; done: number; total: number; states: Record<string, number>; delivery: Record<string, number>; errors: string[] }
+
+const campaignStep: StoryStep = {
+  name: "a campaign to a segment: preview, dry run, confirmation, progress, and its metrics as reports arrive",
+  async run(s) {
+    // The segment with the most SMS-reachable members, up to 400 (a tour-sized send).
+    const seg = first(
+      await s.ctx.q<{ id: string; name: string }>(
+        `select s.id::text, s.name from segments s join segment_members m on m.segment_id = s.id and m.removed_at is null
+           join contacts c on c.id = m.contact_id and c.consent_sms = 'SUBSCRIBED' and c.status = 'ACTIVE'
+          where s.organization_id = $1::uuid group by s.id, s.name having count(*) between 2 and 400 order by count(*) desc, s.id limit 1`,
+        [s.ctx.orgId],
+      ),
+      "segment with SMS-reachable members",
+    );
+    const preview = await s.callOn<{ member_count: number; reachability: { sms: number } }>("customer-data", "get_segment", { id: seg.id });
+    s.say(`  customer-data: segment "${seg.name}" has ${preview.member_count} members, ${preview.reachability.sms} reachable by SMS.`);
+    const args = {
+      segment_id: seg.id, provider: "auto", idempotency_key: harnessKey("story-bulk"),
+      campaign: { name: `Tour flash sale ${new Date().toISOString().slice(0, 10)}`, channel: "SMS", text: 'Hi {{first_name | "there"}}, 20% off everything until Sunday.', variants: [{ name: "A", percent: 50 }, { name: "B", percent: 50, text: 'Hi {{first_name | "there"}}, your 20% code: SUNDAY20' }] },
+    };
+    const dry = await s.call<BulkOut>("send_bulk", { ...args, dry_run: true });
+    const e = dry.estimate;
+    expectThat(e.recipients === preview.member_count, `the dry run counted ${e.recipients} recipients, the segment has ${preview.member_count}`);
+    s.say(`  Dry run (nothing sent): ${e.recipients} recipients — ${e.will_send} now, ${e.deferred} deferred by quiet hours${e.deferred_until ? ` (${e.deferred_until})` : ""}, refused ${e.refused.join(", ") || "none"}; variants ${e.variants.join(", ")}; estimated ${e.cost.join("; ") || "no cost"}${e.cost_reporting ? ` (≈ ${e.cost_reporting})` : ""}.`);
+    s.say(`  ${dry.needs_confirmation ? `It needs confirmation (${dry.needs_confirmation}): the person sees these numbers and agrees;` : "Small enough to send without confirmation;"} the agent sends with the dry run's token.`);
+    const sent = await s.call<BulkOut>("send_bulk", { ...args, confirmation_token: dry.confirmation_token, wait_seconds: 30 });
+    const p = sent.progress!;
+    s.say(`  Enqueued bulk send ${sent.bulk_send_id}; after waiting (progress notifications on the way): ${p.status}, ${p.done} of ${p.total} done (${Object.entries(p.states).map(([k, v]) => `${k} ${v}`).join(", ")}).`);
+    if (e.will_send === 0) {
+      const c = await s.call<{ cancelled: number }>("cancel_bulk_send", { bulk_send_id: sent.bulk_send_id, reason: "tour: it is night for these customers" });
+      s.say(`  It is night for these customers: nothing goes out before 08:00 their time. The tour cancels the rest (${c.cancelled} recipients not sent).`);
+      return `deferred by quiet hours: ${e.deferred}; cancelled ${c.cancelled}`;
+    }
+    let st = await s.call<BulkStatusOut>("get_bulk_send_status", { bulk_send_id: sent.bulk_send_id });
+    for (const until = Date.now() + 60_000; (st.status !== "completed" || (st.delivery.SENT ?? 0) + (st.delivery.QUEUED ?? 0) > 0) && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 500));
+      st = await s.call<BulkStatusOut>("get_bulk_send_status", { bulk_send_id: sent.bulk_send_id });
+    }
+    expectThat((st.states.sent ?? 0) > 0, `the bulk send sent nobody: ${JSON.stringify(st.states)}`);
+    const m = await s.callOn<{ figures: { counts: Record<string, number | null> } }>("campaign-analytics", "get_campaign_metrics", { id: sent.campaign_id });
+    const [sql] = await s.ctx.q<{ delivered: number }>(`select count(*)::int as delivered from messages where campaign_id = $1::uuid and status = 'DELIVERED'`, [sent.campaign_id]);
+    expectThat(m.figures.counts.delivered === sql!.delivered, `get_campaign_metrics says ${m.figures.counts.delivered} delivered, the messages say ${sql!.delivered}`);
+    s.say(`  ${st.status}: recipients ${Object.entries(st.states).map(([k, v]) => `${k} ${v}`).join(", ")}; messages ${Object.entries(st.delivery).map(([k, v]) => `${k} ${v}`).join(", ")}.`);
+    s.say(`  campaign-analytics reads the same rows: get_campaign_metrics shows ${m.figures.counts.sent} sent, ${m.figures.counts.delivered} delivered as the reports arrived.`);
+    return `${st.states.sent ?? 0} sent, ${m.figures.counts.delivered} delivered`;
+  },
+};
 
 const steps: StoryStep[] = [
   {
@@ -122,6 +196,7 @@ const steps: StoryStep[] = [
       return sent.status;
     },
   },
+  campaignStep,
 ];
 
 export const harness: HarnessSpec = {

@@ -47,6 +47,8 @@ export interface MessagingService {
   callbackBase(name: ProviderName): string | undefined;
   /** The HTTP host of this process announces where it listens: sandbox callbacks then go there over HTTP. */
   useHost(baseUrl: string): void;
+  /** The base of campaign links: MESSAGING_PUBLIC_URL, else this process's HTTP host, else the in-process placeholder. */
+  trackingBase(): string;
   /** The running emulators (sandbox mode), for tests, the tour and list_providers. */
   readonly emulators: Emulators;
   /** A provider's balance, cached for BALANCE_CACHE_MS. */
@@ -186,6 +188,9 @@ export function createMessagingService(db: Db, opts: ServiceOptions = {}): Messa
     sendTimeoutMs,
     emulators,
     callbackBase,
+    trackingBase() {
+      return config.publicUrl ?? hostBase ?? IN_PROCESS_BASE;
+    },
     useHost(baseUrl) {
       hostBase = baseUrl.replace(/\/+$/, "");
     },

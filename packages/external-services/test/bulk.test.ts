@@ -25,7 +25,9 @@ let runtime: Runtime;
 let sql: pg.Client;
 let worker: RunningWorker | null = null;
 /** The clock of the tools and the worker (the emulators and webhooks run on the real one). */
-let clock = new Date();
+/** 10:00 UTC today: daytime in Nairobi (the contacts' zone), whatever time the tests run. */
+const DAY = new Date(new Date().setUTCHours(10, 0, 0, 0));
+let clock = DAY;
 const clients = new Map<string, TestClient>();
 const log = createLogger({ level: "warn" });
 
@@ -84,7 +86,7 @@ const phonesOf = async (ids: string[]) => new Set((await q<{ phone: string }>(`s
 
 describe("send_bulk", () => {
   it("dry run → confirmation → every reachable recipient exactly once, opted-out never; metrics move as reports arrive", async () => {
-    clock = new Date();
+    clock = DAY;
     const s = await segment(150, { optedOut: 15 });
     const base = { segment_id: s.id, campaign: { name: "Flash sale", channel: "SMS", text: "Hi {{first_name}}, 20% off today" }, provider: "twilio", idempotency_key: `bulk-${randomUUID()}` };
     const dry = await call("send_bulk", { ...base, dry_run: true });
@@ -131,7 +133,7 @@ describe("send_bulk", () => {
   });
 
   it("the confirmation token is bound to the recipients and the content", async () => {
-    clock = new Date();
+    clock = DAY;
     const s = await segment(120);
     const base = { segment_id: s.id, campaign: { name: "Bound", channel: "SMS", text: "Hello {{first_name}}" }, provider: "twilio", idempotency_key: `bulk-${randomUUID()}` };
     const dry = await call("send_bulk", { ...base, dry_run: true });
@@ -149,7 +151,7 @@ describe("send_bulk", () => {
   });
 
   it("a STOP (opt-out) after enqueue is honoured at send time; cancel stops the rest", async () => {
-    clock = new Date();
+    clock = DAY;
     const s = await segment(60);
     const base = { segment_id: s.id, campaign: { name: "Stop mid-job", channel: "SMS", text: "Deals" }, provider: "twilio", idempotency_key: `bulk-${randomUUID()}` };
     const sent = await call("send_bulk", base); // under the confirmation threshold
@@ -197,11 +199,11 @@ describe("send_bulk", () => {
     clock = new Date(night.getTime() + 9 * 3600_000 + 60_000);
     await finished(sent.bulk_send_id);
     expect(await q(`select 1 from messages where campaign_id = $1`, [sent.campaign_id])).toHaveLength(30);
-    clock = new Date();
+    clock = DAY;
   });
 
   it("A/B variants and a holdout by hash of campaign and contact; the throttle holds provider-side", async () => {
-    clock = new Date();
+    clock = DAY;
     await worker?.stop();
     worker = null;
     const s = await segment(80);

@@ -42,7 +42,9 @@ export interface HarnessReport {
 
 export async function runHarness(opts: HarnessOptions): Promise<HarnessReport> {
   const started = performance.now();
-  const env = opts.env;
+  // The servers' background work (bulk sends) runs in their processes during the tour, as it would
+  // beside a desktop client with MARKETSAGE_WORKER=1 (unless the caller set it).
+  const env: Record<string, string | undefined> = { MARKETSAGE_WORKER: "1", ...opts.env };
   const format = opts.format ?? "plain";
   const write = opts.write ?? ((t: string) => void process.stdout.write(`${t}\n`));
   const say = (t: string) => format === "tour" && write(t);

@@ -33,7 +33,6 @@ export function bossFor(db: Db, role: "sender" | "worker", cfg: BulkConfig, onEr
         supervise: role === "worker",
         schedule: false,
         maintenanceIntervalSeconds: cfg.maintenanceSeconds,
-        monitorStateIntervalSeconds: undefined,
       });
       boss.on("error", (e: Error) => onError?.(e));
       await boss.start();

@@ -10,7 +10,7 @@ import { messagingFor, closeMessagingFor, type ServiceOptions } from "../service
 import { bulkConfig, type BulkConfig } from "./config.ts";
 import { bossFor, QUEUE, stopBosses, type ChunkJob } from "./queue.ts";
 import { WORKER_SERVER } from "./status.ts";
-import { processChunk, type WorkerDeps } from "./worker.ts";
+import { processChunk, workerStats, type WorkerDeps } from "./worker.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -59,6 +59,14 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     );
   }
   log.info({ concurrency: cfg.concurrency, rates: cfg.rates }, "bulk-send worker started");
+  // Where the time goes, every 10 s while sending (the benchmark reads these lines).
+  let last = 0;
+  const statsTimer = setInterval(() => {
+    if (workerStats.sends === last) return;
+    last = workerStats.sends;
+    log.info({ stats: { ...workerStats } }, "bulk worker stats");
+  }, 10_000);
+  statsTimer.unref();
   return {
     id,
     db,
@@ -66,6 +74,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       return jobsDone;
     },
     async stop() {
+      clearInterval(statsTimer);
       for (const w of workIds) await boss.offWork({ id: w }).catch(() => undefined);
       await heartbeat.stop();
       await stopBosses(db);

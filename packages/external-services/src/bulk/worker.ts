@@ -33,6 +33,9 @@ import { enqueueChunks, type ChunkJob } from "./queue.ts";
 import type { BulkSpec } from "./spec.ts";
 import { pauseProvider, reserveSlots } from "./throttle.ts";
 
+/** Where a worker's time goes (this process, since start): read by the benchmark from the worker's log. */
+export const workerStats = { waves: 0, sends: 0, decideMs: 0, claimMs: 0, throttleWaitMs: 0, providerMs: 0, settleMs: 0 };
+
 /** Transient failures are retried this many times before the recipient fails. */
 export const MAX_ATTEMPTS = 6;
 const OPEN = ["pending", "deferred", "claimed"];
@@ -215,7 +218,10 @@ class ChunkRun {
     const d = this.d;
     const now = d.now();
     (this.ctx as { now: Date }).now = now;
+    const t0 = performance.now();
     const decisions = await decide(this.ctx, rows.map((r) => r.contact_id));
+    workerStats.waves++;
+    workerStats.decideMs += performance.now() - t0;
     const parked: Array<{ seq: number; state: string; notBefore: Date | null; reason: string | null }> = [];
     const sends = new Map<ProviderName, Array<{ row: RecipientRow; dec: Extract<Decision, { kind: "send" }> }>>();
     for (const [i, dec] of decisions.entries()) {
@@ -251,17 +257,27 @@ class ChunkRun {
       const messageId = row.message_id ?? randomUUID();
       prepared.push({ seq: row.seq, messageId, decision: dec, out: await this.outgoing(messageId, dec, this.keyOf(row.seq)), attempts: row.attempts });
     }
+    let t = performance.now();
     const claimed = await this.claim(providerName, provider, prepared);
+    workerStats.claimMs += performance.now() - t;
     if (claimed.length === 0) return;
     const slots = await reserveSlots(q(d), providerName, claimed.length, d.cfg.rates[providerName]);
     const t0 = Date.now();
+    workerStats.throttleWaitMs += slots.waitMs;
+    t = performance.now();
     const outcomes = await Promise.all(
       claimed.map(async (c, i) => {
         await sleep(slots.waitMs + i * slots.spacingMs - (Date.now() - t0));
-        return provider.send(c.out, { timeoutMs: d.svc.sendTimeoutMs });
+        const s0 = performance.now();
+        const o = await provider.send(c.out, { timeoutMs: d.svc.sendTimeoutMs });
+        workerStats.providerMs += performance.now() - s0;
+        return o;
       }),
     );
+    workerStats.sends += claimed.length;
+    t = performance.now();
     await this.settle(providerName, claimed, outcomes);
+    workerStats.settleMs += performance.now() - t;
   }
 
   private async claim(providerName: ProviderName, provider: Provider, prepared: Claimed[]): Promise<Claimed[]> {

@@ -75,7 +75,7 @@ const kv = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k
 
 function renderStatus(o: StatusOut): string {
   return lines(
-    `Bulk send ${o.bulk_send_id} (campaign "${o.campaign}"): ${o.status}, ${o.done.toLocaleString("en")} of ${o.total.toLocaleString("en")} recipients done.`,
+    `Bulk send ${o.bulk_send_id} (campaign "${o.campaign}", ${o.campaign_id}): ${o.status}, ${o.done.toLocaleString("en")} of ${o.total.toLocaleString("en")} recipients done.`,
     `Recipients: ${kv(o.states)}. Messages: ${kv(o.delivery)}.`,
     `${o.per_second} sends/s over the last minute${o.eta_seconds !== null ? `; about ${o.eta_seconds} s left` : ""}${o.next_deferred_at ? `; deferred until ${o.next_deferred_at}` : ""}; workers alive: ${o.workers_alive}.`,
     o.errors.length ? `Not sent, by reason: ${o.errors.join("; ")}.` : "",
@@ -124,7 +124,7 @@ function renderSendBulk(o: SendBulkOut): string {
   return lines(
     o.dry_run ? `Dry run (nothing sent) for campaign ${o.campaign_id}:` : `${o.replayed ? "Already enqueued with this idempotency key: " : "Enqueued "}bulk send ${o.bulk_send_id} (campaign ${o.campaign_id}).`,
     `${e.recipients.toLocaleString("en")} recipients: ${e.will_send.toLocaleString("en")} send now, ${e.deferred.toLocaleString("en")} deferred by quiet hours${e.deferred_until ? ` (${e.deferred_until})` : ""}, ${e.holdout} held out, refused: ${e.refused.join(", ") || "none"}.`,
-    e.variants.length > 1 ? `Variants: ${e.variants.join(", ")}.` : "",
+    `By variant: ${e.variants.join(", ")}.`,
     `Estimated cost: ${e.cost.join("; ") || "none"}${e.cost_reporting ? ` (≈ ${e.cost_reporting})` : ""}.`,
     o.needs_confirmation ? `Needs confirmation: ${o.needs_confirmation}.` : "",
     o.confirmation_token ? `confirmation_token: ${o.confirmation_token} (until ${o.token_expires_at})` : "",
