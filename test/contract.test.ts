@@ -12,7 +12,7 @@ import { FAKE_CATALOG, FAKE_NAME } from "../packages/catalog/test/fixtures/fake-
 
 /** Every catalog server: a new entry is checked here with no edit to this file. */
 const SERVERS: ServerModule[] = (await loadCatalog()).map((e) => e.pkg.module);
-const VERBS = ["search", "get", "list", "preview", "refresh", "update", "analyze", "compare", "identify", "track", "validate", "send", "save", "set", "delete", "generate", "query", "verify"];
+const VERBS = ["search", "get", "list", "preview", "refresh", "update", "analyze", "compare", "identify", "track", "validate", "send", "save", "set", "delete", "generate", "query", "verify", "cancel"];
 /** chars/4 of the JSON of the tools/list result. */
 const AVERAGE_TOKENS_PER_TOOL = 400;
 const ALL_SERVERS_TOKENS = 15_000;

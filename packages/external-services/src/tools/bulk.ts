@@ -30,8 +30,8 @@ const CampaignIn = z.object({
   channel: ChannelInput,
   ...Content,
   variables: Variables,
-  variants: z.array(z.object({ name: z.string().trim().min(1).max(60), percent: z.number().gt(0).max(100), ...Content })).min(2).max(5).optional().describe("A/B: percents add to 100."),
-  holdout_percent: z.number().min(0).max(50).optional().describe("Never sent (control)."),
+  variants: z.array(z.object({ name: z.string().trim().min(1).max(60), percent: z.number().gt(0).max(100), subject: Content.subject, text: Content.text, html: Content.html })).min(2).max(5).optional().describe("A/B: percents add to 100."),
+  holdout_percent: z.number().min(0).max(50).optional(),
 });
 
 const Key = z.string().trim().regex(/^[A-Za-z0-9._:-]{8,128}$/, { error: "8–128 of A-Za-z0-9._:-" });
@@ -43,8 +43,8 @@ const StatusOut = z.object({
   status: z.string(),
   total: z.number().int(),
   done: z.number().int(),
-  states: z.record(z.string(), z.number().int()).describe("Recipients by state."),
-  delivery: z.record(z.string(), z.number().int()).describe("Messages by status."),
+  states: z.record(z.string(), z.number().int()),
+  delivery: z.record(z.string(), z.number().int()),
   per_second: z.number(),
   eta_seconds: z.number().int().nullable(),
   next_deferred_at: z.string().nullable(),
@@ -86,12 +86,12 @@ function renderStatus(o: StatusOut): string {
 const EstimateOut = z.object({
   recipients: z.number().int(),
   will_send: z.number().int(),
-  deferred: z.number().int().describe("Quiet hours: sent when their window ends."),
+  deferred: z.number().int(),
   deferred_until: z.string().nullable(),
   holdout: z.number().int(),
-  refused: z.array(z.string()).describe("reason: count"),
+  refused: z.array(z.string()),
   variants: z.array(z.string()),
-  cost: z.array(z.string()).describe("Per provider."),
+  cost: z.array(z.string()),
   cost_reporting: z.string().nullable(),
 });
 
@@ -137,8 +137,8 @@ export const sendBulk = defineTool({
   name: "send_bulk",
   title: "Send a campaign to a segment",
   description:
-    "Send a campaign (campaign_id of a draft, or campaign inline) to a segment or contact_ids as a durable job: consent, quiet " +
-    "hours (deferred), A/B arms per recipient. dry_run first: counts, cost and a confirmation_token that large sends need.",
+    "Send a campaign (a draft's campaign_id, or inline) to a segment or contact_ids as a durable job. dry_run first: " +
+    "counts, cost, and the confirmation_token large sends need.",
   scopes: ["messages:send"],
   transaction: "own",
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -148,11 +148,11 @@ export const sendBulk = defineTool({
     segment_id: z.uuid().optional(),
     contact_ids: z.array(z.uuid()).min(1).max(1000).optional(),
     provider: z.enum(["auto", "africastalking", "twilio", "smtp", "whatsapp"]).optional(),
-    track_links: z.boolean().default(true).describe("SMS/WhatsApp: shorten and track links."),
+    track_links: z.boolean().default(true),
     idempotency_key: Key.describe("Reused: the first send, never a second."),
     dry_run: z.boolean().default(false),
     confirmation_token: z.string().max(100).optional(),
-    wait_seconds: z.number().int().min(0).max(600).default(0).describe("Wait, with progress notifications."),
+    wait_seconds: z.number().int().min(0).max(600).default(0),
   }),
   output: SendBulkOut,
   handler: async (i, ctx) => {
@@ -165,7 +165,7 @@ export const sendBulk = defineTool({
       campaign: i.campaign && {
         name: i.campaign.name, channel: i.campaign.channel, subject: i.campaign.subject, text: i.campaign.text, html: i.campaign.html, whatsappTemplate: i.campaign.whatsapp_template,
         templateId: i.campaign.template_id, variables: i.campaign.variables, holdoutPercent: i.campaign.holdout_percent,
-        variants: i.campaign.variants?.map((v) => ({ name: v.name, percent: v.percent, subject: v.subject, text: v.text, html: v.html, whatsappTemplate: v.whatsapp_template, templateId: v.template_id })),
+        variants: i.campaign.variants?.map((v) => ({ name: v.name, percent: v.percent, subject: v.subject, text: v.text, html: v.html, whatsappTemplate: undefined, templateId: undefined })),
       },
       segmentId: i.segment_id, contactIds: i.contact_ids, provider: i.provider, trackLinks: i.track_links, idempotencyKey: i.idempotency_key, confirmationToken: i.confirmation_token,
     };
@@ -207,7 +207,7 @@ const IdIn = z.object({ bulk_send_id: z.uuid() });
 export const getBulkSendStatus = defineTool({
   name: "get_bulk_send_status",
   title: "Bulk send progress",
-  description: "A bulk send's recipients by state, messages by delivery status, throughput, ETA, errors by reason, live workers.",
+  description: "A bulk send's progress: recipients by state, messages by delivery status, sends/s, ETA, errors by reason.",
   scopes: ["messages:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: IdIn,
@@ -221,7 +221,7 @@ const CancelOut = z.object({ bulk_send_id: z.string(), cancelled: z.number().int
 export const cancelBulkSendTool = defineTool({
   name: "cancel_bulk_send",
   title: "Cancel a bulk send",
-  description: "Stop a bulk send: pending and deferred recipients are not sent; what was sent stays sent.",
+  description: "Stop a bulk send: its pending and deferred recipients are not sent; what was sent stays sent.",
   scopes: ["messages:send"],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   input: z.object({ bulk_send_id: z.uuid(), reason: z.string().trim().min(3).max(300) }),
