@@ -17,7 +17,7 @@ import { externalServicesServer } from "../src/server.ts";
 import { startTwilioEmulator, type TwilioEmulator } from "../src/sandbox/twilio-emulator.ts";
 import { handleWebhook } from "../src/webhooks/handle.ts";
 import { closeMessagingFor } from "../src/service.ts";
-import { bulkSegment } from "./bulk-support.ts";
+import { bulkSegment, waitUntil } from "./bulk-support.ts";
 
 const N = Number(process.env.BULK_CRASH_N ?? 1500);
 const ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -79,14 +79,7 @@ function worker(): ChildProcess {
 
 const q = async <T = Record<string, unknown>>(s: string, p: unknown[] = []) => (await sql.query(s, p)).rows as T[];
 const sentCount = async (id: string) => (await q<{ n: number }>(`select count(*)::int as n from bulk_send_recipients where bulk_send_id = $1 and state = 'sent'`, [id]))[0]!.n;
-async function until(what: string, check: () => Promise<boolean>, ms = 180_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = (what: string, check: () => Promise<boolean>, ms = 180_000) => waitUntil(what, check, ms, 50);
 
 async function enqueue(): Promise<{ bulkSendId: string; campaignId: string; phones: Set<string> }> {
   // The workers run on the real clock: the contacts live where it is midday now (quiet hours are checked, not hit).

@@ -37,3 +37,13 @@ export async function bulkSegment(
   await sql.query(`insert into segment_members (segment_id, contact_id, organization_id, added_at) select $1, c, $2, now() from unnest($3::uuid[]) c`, [seg, orgId, ids]);
   return { id: seg, contacts: ids };
 }
+
+/** Polls `check` until it holds, or fails naming `what` after `ms`. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, ms: number, everyMs = 100): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

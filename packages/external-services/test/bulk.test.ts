@@ -13,7 +13,7 @@ import { closeMessagingFor, messagingFor } from "../src/service.ts";
 import { startWorker, type RunningWorker } from "../src/bulk/run.ts";
 import { assignArm } from "../src/bulk/spec.ts";
 import { valuesMissingFromText } from "../../../test/support/text-carries.ts";
-import { bulkSegment } from "./bulk-support.ts";
+import { bulkSegment, waitUntil } from "./bulk-support.ts";
 
 process.env.MESSAGING_SANDBOX_REPORT_DELAY_MS = "5";
 process.env.MESSAGING_SEND_TIMEOUT_MS = "2000";
@@ -70,14 +70,7 @@ async function runWorker(): Promise<RunningWorker> {
   return worker;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = (what: string, check: () => Promise<boolean>, ms = 30_000) => waitUntil(what, check, ms);
 const finished = (id: string) => waitFor(`bulk send ${id}`, async () => (await q<{ status: string }>(`select status from bulk_sends where id = $1`, [id]))[0]?.status === "completed");
 
 /** Twilio message creations the emulator received for these numbers (provider-side). */
