@@ -16,7 +16,7 @@
 // was sent (adopted), not found, it never reached the provider (sent now); otherwise its outcome is
 // unknown (OUTCOME_UNKNOWN, resolved by the provider's delivery reports to that number).
 import { randomUUID } from "node:crypto";
-import type { DbHandle, Logger, OrgInfo } from "@marketsage/core";
+import type { Logger, OrgInfo } from "@marketsage/core";
 import { poolOf, type Db } from "@marketsage/db";
 import type PgBoss from "pg-boss";
 import { recordOutcome } from "../providers/circuit.ts";
@@ -25,12 +25,14 @@ import { requestHash, settleSend } from "../send/ledger.ts";
 import { senderFor } from "../send/send.ts";
 import type { MessagingService } from "../service.ts";
 import { registerCampaignLinks, trackingKey, trackMessage, type CampaignLink } from "../tracking/index.ts";
-import { pgDirect, pgTransactions, type TxRunner } from "../webhooks/pg-tx.ts";
+import { pgTransactions, type TxRunner } from "../webhooks/pg-tx.ts";
 import { applyPendingReports, lockReportsOfMany } from "../webhooks/status.ts";
 import type { BulkConfig } from "./config.ts";
 import { decide, PlanContext, type Decision } from "./plan.ts";
 import { enqueueChunks, type ChunkJob } from "./queue.ts";
 import type { BulkSpec } from "./spec.ts";
+import { reconcileClaims } from "./reconcile.ts";
+import { q } from "./sql.ts";
 import { pauseProvider, reserveSlots } from "./throttle.ts";
 
 /** Where a worker's time goes (this process, since start): read by the benchmark from the worker's log. */
@@ -60,25 +62,13 @@ export interface SendRow {
   chunks: number;
 }
 
-type RecipientRow = { seq: number; contact_id: string; variant_id: string | null; state: string; not_before: Date | null; message_id: string | null; claimed_at: Date | null; attempts: number };
+export type RecipientRow = { seq: number; contact_id: string; variant_id: string | null; state: string; not_before: Date | null; message_id: string | null; claimed_at: Date | null; attempts: number };
 
 export async function loadOrg(db: Db, orgId: string): Promise<OrgInfo> {
   const [o] = await db.$queryRaw<Array<{ id: string; name: string; reporting_currency: string; default_country: string; time_zone: string }>>`
     select id::text, name, trim(reporting_currency) as reporting_currency, trim(default_country) as default_country, time_zone from organizations where id = ${orgId}::uuid`;
   if (!o) throw new Error(`organization ${orgId} is gone`);
   return { id: o.id, name: o.name, reportingCurrency: o.reporting_currency, defaultCountry: o.default_country, timeZone: o.time_zone };
-}
-
-const directs = new WeakMap<Db, DbHandle>();
-/** Plain pg statements on the database's pool (no ORM on the hot path). */
-export function q(d: { db: Db }): DbHandle {
-  let h = directs.get(d.db);
-  if (!h) {
-    const pool = poolOf(d.db);
-    h = pool ? pgDirect(pool) : (d.db as unknown as DbHandle);
-    directs.set(d.db, h);
-  }
-  return h;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
@@ -397,56 +387,8 @@ class ChunkRun {
     if (kind !== "accepted" || kinds.some((k) => k !== "accepted")) await recordOutcome(q(d), providerName, kind, now);
   }
 
-  /** Recipients left claimed by a worker that is gone (see the top of this file). */
-  async reconcile(stale: RecipientRow[]): Promise<void> {
-    const d = this.d;
-    for (const r of stale) {
-      const now = d.now();
-      // Take the claim over (one reconciler per recipient, even with several workers on the chunk).
-      const took = await q(d).$executeRaw`
-        update bulk_send_recipients set claimed_at = ${now}, worker = ${d.workerId}, updated_at = ${now}
-         where bulk_send_id = ${this.send.id}::uuid and seq = ${r.seq} and state = 'claimed' and claimed_at = ${r.claimed_at}`;
-      if (!took || !r.message_id) continue;
-      const [m] = await q(d).$queryRaw<Array<{ status: string; provider: string | null; provider_message_id: string | null; error_code: string | null; recipient: string; body: string | null; created_at: Date }>>`
-        select status::text as status, provider, provider_message_id, error_code, recipient, body, created_at from messages where id = ${r.message_id}::uuid`;
-      const setState = (state: string, reason: string | null, notBefore: Date | null = null) => q(d).$executeRaw`
-        update bulk_send_recipients set state = ${state}, reason = ${reason}, not_before = ${notBefore}, updated_at = ${d.now()}
-         where bulk_send_id = ${this.send.id}::uuid and seq = ${r.seq} and state = 'claimed'`;
-      if (!m) {
-        await setState("pending", null);
-        continue;
-      }
-      if (m.status !== "QUEUED" || m.provider_message_id) {
-        await setState(m.status === "FAILED" ? "failed" : m.status === "OUTCOME_UNKNOWN" ? "unknown" : "sent", m.error_code);
-        continue;
-      }
-      if (m.error_code?.startsWith("transient:")) {
-        await setState("pending", m.error_code);
-        continue;
-      }
-      const provider = m.provider ? await d.svc.provider(m.provider as ProviderName) : null;
-      if (provider?.lookup) {
-        let found: Awaited<ReturnType<NonNullable<Provider["lookup"]>>> | null = null;
-        try {
-          found = await provider.lookup({ to: m.recipient, since: new Date(m.created_at.getTime() - 2000), ...(m.body ? { body: m.body } : {}) }, { timeoutMs: d.svc.sendTimeoutMs });
-        } catch (e) {
-          d.log.warn({ err: (e as Error).message, provider: m.provider }, "bulk reconcile: provider lookup failed; will retry");
-          continue;
-        }
-        if (found.length > 0) {
-          const hit = found[0]!;
-          await settleSend(d.db, this.org.id, r.message_id, { kind: "accepted", providerMessageId: hit.providerMessageId, status: hit.status === "queued" || hit.status === "accepted" ? "queued" : "sent", cost: null }, d.now());
-          await setState("sent", "reconciled: the provider had it");
-        } else {
-          // The provider never received it: nothing was sent; send it now (same row, same key).
-          await q(d).$executeRaw`update messages set error_code = 'transient:reconciled_not_sent', status_at = ${d.now()} where id = ${r.message_id}::uuid and status = 'QUEUED' and provider_message_id is null`;
-          await setState("pending", "reconciled: the provider never received it");
-        }
-        continue;
-      }
-      await settleSend(d.db, this.org.id, r.message_id, { kind: "unknown", reason: "the worker stopped before the provider answered; resolved by the provider's delivery reports, never resent" }, d.now());
-      await setState("unknown", "outcome_unknown: the worker stopped before the provider answered");
-    }
+  reconcile(stale: RecipientRow[]): Promise<void> {
+    return reconcileClaims(this.d, this.send.id, this.org.id, stale);
   }
 }
 
