@@ -6,10 +6,11 @@ import { findRepoRoot } from "@marketsage/db";
 import type { LaunchSpec } from "./connection.ts";
 import { builtEntry } from "./registry.ts";
 
-/** The environment a spawned server gets: its key, the database, and every MCP_* flag. */
+/** The environment a spawned server gets: its key, the database, every MCP_* flag, and the bulk
+ * worker's switch and settings (MARKETSAGE_WORKER, BULK_*). */
 export function serverEnv(env: Record<string, string | undefined>, apiKey: string, databaseUrl: string): Record<string, string> {
   const out: Record<string, string> = { MARKETSAGE_API_KEY: apiKey, DATABASE_URL: databaseUrl, LOG_LEVEL: env.LOG_LEVEL ?? "warn" };
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && (k.startsWith("MCP_") || k === "MARKETSAGE_DATA_DIR")) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && (k.startsWith("MCP_") || k.startsWith("BULK_") || k === "MARKETSAGE_DATA_DIR" || k === "MARKETSAGE_WORKER")) out[k] = v;
   return out;
 }
 

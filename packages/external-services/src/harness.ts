@@ -131,7 +131,7 @@ const campaignStep: StoryStep = {
     expectThat(e.recipients === preview.member_count, `the dry run counted ${e.recipients} recipients, the segment has ${preview.member_count}`);
     s.say(`  Dry run (nothing sent): ${e.recipients} recipients — ${e.will_send} now, ${e.deferred} deferred by quiet hours${e.deferred_until ? ` (${e.deferred_until})` : ""}, refused ${e.refused.join(", ") || "none"}; variants ${e.variants.join(", ")}; estimated ${e.cost.join("; ") || "no cost"}${e.cost_reporting ? ` (≈ ${e.cost_reporting})` : ""}.`);
     s.say(`  ${dry.needs_confirmation ? `It needs confirmation (${dry.needs_confirmation}): the person sees these numbers and agrees;` : "Small enough to send without confirmation;"} the agent sends with the dry run's token.`);
-    const sent = await s.call<BulkOut>("send_bulk", { ...args, confirmation_token: dry.confirmation_token, wait_seconds: 30 });
+    const sent = await s.call<BulkOut>("send_bulk", { ...args, confirmation_token: dry.confirmation_token, wait_seconds: 20 });
     const p = sent.progress!;
     s.say(`  Enqueued bulk send ${sent.bulk_send_id}; after waiting (progress notifications on the way): ${p.status}, ${p.done} of ${p.total} done (${Object.entries(p.states).map(([k, v]) => `${k} ${v}`).join(", ")}).`);
     if (e.will_send === 0) {
