@@ -35,13 +35,15 @@ async function ensureAudience(sql: pg.Pool, n: number): Promise<string> {
   const have = rows[0]!.n;
   if (have < n) {
     // US numbers in a zone whose quiet hours are checked on every recipient; the bench moves the
-    // contacts' zone to one where it is daytime before each run (Etc/GMT±N).
+    // contacts' zone to one where it is daytime before each run (Etc/GMT±N). Valid numbers (the
+    // exchange starts 2–3: +1415 1xx… is no such range) ending in 8, so none is a sandbox test
+    // number (…0002–…0007 fail, hang or are refused at the emulator).
     for (let i = have; i < n; i += 20_000) {
       const m = Math.min(20_000, n - i);
       await sql.query(
         `with c as (
            insert into contacts (id, organization_id, phone, first_name, country, time_zone)
-           select gen_random_uuid(), $1, '+1415' || lpad((1000000 + s)::text, 7, '0'), 'Bench', 'US', 'Etc/UTC' from generate_series($2::int, $3::int) s
+           select gen_random_uuid(), $1, '+1415' || (2000008 + s * 10)::text, 'Bench', 'US', 'Etc/UTC' from generate_series($2::int, $3::int) s
            returning id)
          insert into consent_events (organization_id, contact_id, channel, action, source, occurred_at)
          select $1, id, 'SMS', 'SUBSCRIBED', 'bench', now() - interval '1 day' from c`,
@@ -135,51 +137,62 @@ async function oneRun(
   const sent = async () => (await sql.query<{ n: number }>(`select count(*)::int as n from bulk_send_recipients where bulk_send_id = $1 and state = 'sent'`, [q.bulkSendId])).rows[0]!.n;
   const marks: Array<{ t: number; sent: number }> = [];
   let w = spawnWorker();
-  const start = performance.now();
-  const pending = [...kills];
-  const killedAt: number[] = [];
-  for (;;) {
-    const s = await sent();
-    marks.push({ t: performance.now(), sent: s });
-    if (pending.length && s >= n * pending[0]!) {
-      w.kill("SIGKILL");
-      killedAt.push(s);
-      pending.shift();
-      w = spawnWorker();
+  try {
+    const start = performance.now();
+    const pending = [...kills];
+    const killedAt: number[] = [];
+    for (;;) {
+      const s = await sent();
+      marks.push({ t: performance.now(), sent: s });
+      if (pending.length && s >= n * pending[0]!) {
+        w.kill("SIGKILL");
+        killedAt.push(s);
+        pending.shift();
+        w = spawnWorker();
+      }
+      const [st] = (await sql.query<{ status: string }>(`select status from bulk_sends where id = $1`, [q.bulkSendId])).rows;
+      if (st!.status === "completed") break;
+      if (performance.now() - start > 30 * 60_000) throw new Error("bulk bench: not done after 30 minutes");
+      await new Promise((r) => setTimeout(r, 250));
     }
-    const [st] = (await sql.query<{ status: string }>(`select status from bulk_sends where id = $1`, [q.bulkSendId])).rows;
-    if (st!.status === "completed") break;
-    if (performance.now() - start > 30 * 60_000) throw new Error("bulk bench: not done after 30 minutes");
-    await new Promise((r) => setTimeout(r, 250));
+    const total = performance.now() - start;
+    w.kill("SIGTERM");
+    await new Promise((r) => w.once("exit", r));
+    // The first poll at or past the share (the last one when fewer were sent: failures, refusals).
+    const at = (share: number) => marks.find((m) => m.sent >= n * share) ?? marks.at(-1)!;
+    const a = at(0.1);
+    const z = at(0.9);
+    const perSecond = z.t > a.t ? ((z.sent - a.sent) / (z.t - a.t)) * 1000 : 0;
+    const { rows: states } = await sql.query<{ state: string; reason: string | null; n: number }>(
+      `select state, split_part(reason, ':', 1) as reason, count(*)::int as n from bulk_send_recipients where bulk_send_id = $1 group by 1, 2 order by 3 desc`, [q.bulkSendId]);
+    const created = emu.requests.filter((r) => r.method === "POST" && r.path.endsWith("/Messages.json") && r.status === 201);
+    const byTo = new Map<string, number>();
+    for (const c of created) byTo.set(c.params.To!, (byTo.get(c.params.To!) ?? 0) + 1);
+    const duplicates = [...byTo.values()].filter((x) => x > 1).length;
+    const { rows: [m] } = await sql.query<{ rows: number; contacts: number }>(`select count(*)::int as rows, count(distinct contact_id)::int as contacts from messages where campaign_id = $1`, [p.spec.campaignId]);
+    const lost = n - byTo.size;
+    const last = stats.at(-1);
+    let where = "";
+    if (last) {
+      const s = JSON.parse(last).stats as Record<string, number>;
+      const per = (k: string) => (s[k]! / s.sends!).toFixed(2);
+      where = `worker per send (last worker's counters): decide ${per("decideMs")} ms, claim ${per("claimMs")} ms, throttle wait ${per("throttleWaitMs")} ms, provider ${per("providerMs")} ms (concurrent), settle ${per("settleMs")} ms; ${s.waves} waves`;
+    }
+    const label = kills.length ? `with kill -9 at ${kills.map((k) => `${k * 100}%`).join(" and ")} (killed at ${killedAt.join(", ")} sent)` : "undisturbed";
+    const lines = [
+      `  ${label}: ${perSecond.toFixed(0)} sends/s sustained (10% → 90%), ${(total / 1000).toFixed(1)} s in all; dry-run estimate ${(tPrep / 1000).toFixed(1)} s, enqueue ${(tEnq / 1000).toFixed(1)} s`,
+      `    provider-side: ${created.length} creations, ${byTo.size} distinct numbers; duplicates ${duplicates}, lost ${lost}; Message rows ${m!.rows} for ${m!.contacts} contacts`,
+      `    recipients: ${states.map((x) => `${x.state}${x.reason ? ` (${x.reason})` : ""} ${x.n}`).join(", ")}`,
+      ...(where ? [`    ${where}`] : []),
+    ];
+    return { lines, perSecond, duplicates, lost };
+  } finally {
+    if (w.exitCode === null && w.signalCode === null) {
+      w.kill("SIGKILL");
+      await new Promise((r) => w.once("exit", r));
+    }
+    await cleanup(sql, q.bulkSendId, p.spec.campaignId);
   }
-  const total = performance.now() - start;
-  w.kill("SIGTERM");
-  await new Promise((r) => w.once("exit", r));
-  const at = (share: number) => marks.find((m) => m.sent >= n * share)!;
-  const a = at(0.1);
-  const z = at(0.9);
-  const perSecond = ((z.sent - a.sent) / (z.t - a.t)) * 1000;
-  const created = emu.requests.filter((r) => r.method === "POST" && r.path.endsWith("/Messages.json") && r.status === 201);
-  const byTo = new Map<string, number>();
-  for (const c of created) byTo.set(c.params.To!, (byTo.get(c.params.To!) ?? 0) + 1);
-  const duplicates = [...byTo.values()].filter((x) => x > 1).length;
-  const { rows: [m] } = await sql.query<{ rows: number; contacts: number }>(`select count(*)::int as rows, count(distinct contact_id)::int as contacts from messages where campaign_id = $1`, [p.spec.campaignId]);
-  const lost = n - byTo.size;
-  const last = stats.at(-1);
-  let where = "";
-  if (last) {
-    const s = JSON.parse(last).stats as Record<string, number>;
-    const per = (k: string) => (s[k]! / s.sends!).toFixed(2);
-    where = `worker per send (last worker's counters): decide ${per("decideMs")} ms, claim ${per("claimMs")} ms, throttle wait ${per("throttleWaitMs")} ms, provider ${per("providerMs")} ms (concurrent), settle ${per("settleMs")} ms; ${s.waves} waves`;
-  }
-  const label = kills.length ? `with kill -9 at ${kills.map((k) => `${k * 100}%`).join(" and ")} (killed at ${killedAt.join(", ")} sent)` : "undisturbed";
-  const lines = [
-    `  ${label}: ${perSecond.toFixed(0)} sends/s sustained (10% → 90%), ${(total / 1000).toFixed(1)} s in all; dry-run estimate ${(tPrep / 1000).toFixed(1)} s, enqueue ${(tEnq / 1000).toFixed(1)} s`,
-    `    provider-side: ${created.length} creations, ${byTo.size} distinct numbers; duplicates ${duplicates}, lost ${lost}; Message rows ${m!.rows} for ${m!.contacts} contacts`,
-    ...(where ? [`    ${where}`] : []),
-  ];
-  await cleanup(sql, q.bulkSendId, p.spec.campaignId);
-  return { lines, perSecond, duplicates, lost };
 }
 
 async function cleanup(sql: pg.Pool, bulkSendId: string, campaignId: string): Promise<void> {
