@@ -29,7 +29,7 @@ const ENTRIES = {
     load: () => import("@marketsage/external-services").then((m) => m.externalServicesPackage),
     harness: () => import("@marketsage/external-services/harness").then((m) => m.harness),
     bench: () => import("@marketsage/external-services/bench").then((m) => m.bench),
-    routes: (env: Readonly<Record<string, string | undefined>>) => import("@marketsage/external-services/routes").then((m) => m.webhookRoutes(env)),
+    routes: (env: Readonly<Record<string, string | undefined>>) => import("@marketsage/external-services/routes").then((m) => m.routes(env)),
     worker: () => import("@marketsage/external-services/worker").then((m) => m.bulkWorker),
   },
 };

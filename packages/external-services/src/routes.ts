@@ -12,6 +12,8 @@ import { pgTransactions, type TxRunner } from "./webhooks/pg-tx.ts";
 import { describeConfig } from "./config.ts";
 import { messagingFor } from "./service.ts";
 import { handleWebhook } from "./webhooks/handle.ts";
+import { handleTracking } from "./tracking/handle.ts";
+import { trackingKey } from "./tracking/index.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -34,6 +36,28 @@ function reportsOn(db: Db): TxRunner | undefined {
     reportPools.set(db, r);
   }
   return r;
+}
+
+/**
+ * Campaign tracking links (tracking/handle.ts): open pixel, click redirect, unsubscribe page and
+ * RFC 8058 one-click POST. Small bodies; a per-address limit generous enough for a mobile
+ * carrier's shared addresses (many readers behind one NAT).
+ */
+export function trackingRoutes(env: Env): readonly HttpRoute[] {
+  const handle = async (req: HttpRequest, ctx: RouteContext): Promise<HttpResponse> => {
+    const db = ctx.runtime.db;
+    const out = await handleTracking(db, await trackingKey(db, env), { method: req.method, path: req.path, body: req.body.toString("utf8") }, {
+      now: ctx.runtime.now(), transaction: (fn) => db.$transaction((tx) => fn(tx)),
+    });
+    return { status: out.status, headers: out.headers, body: out.body };
+  };
+  const route = (method: "GET" | "POST", path: string): HttpRoute => ({ method, path, bodyLimitBytes: 4096, rateLimitPerMinute: 1200, handle });
+  return [route("GET", "/o/*"), route("GET", "/c/*"), route("GET", "/u/*"), route("POST", "/u/*")];
+}
+
+/** Every route external-services adds to the HTTP host. */
+export function routes(env: Env): readonly HttpRoute[] {
+  return [...webhookRoutes(env), ...trackingRoutes(env)];
 }
 
 export function webhookRoutes(env: Env): readonly HttpRoute[] {

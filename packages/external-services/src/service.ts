@@ -21,6 +21,10 @@ import { startSmtpEmulator, type SmtpEmulator } from "./sandbox/smtp-emulator.ts
 import { startTwilioEmulator, type TwilioEmulator } from "./sandbox/twilio-emulator.ts";
 import { startWhatsAppEmulator, type WhatsAppEmulator } from "./sandbox/whatsapp-emulator.ts";
 import { handleWebhook, type WebhookSecrets } from "./webhooks/handle.ts";
+import { handleTracking } from "./tracking/handle.ts";
+import { trackingKey } from "./tracking/index.ts";
+import { engagementRates, plannedEngagement, readerSteps, trackingLinksOf, type ReaderStep } from "./tracking/simulate.ts";
+import type { ReceivedEmail } from "./sandbox/smtp-emulator.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -134,6 +138,42 @@ export function createMessagingService(db: Db, opts: ServiceOptions = {}): Messa
     if (out.status >= 300) log?.warn({ path: url.pathname, status: out.status }, "sandbox webhook refused");
   }
 
+  const rates = engagementRates(env.MESSAGING_SANDBOX_ENGAGEMENT);
+  const readers = new Set<Promise<void>>();
+  const trackingBase = () => config.publicUrl ?? hostBase ?? IN_PROCESS_BASE;
+
+  /** One step of a simulated reader: over HTTP to a host (this one, or the public URL), else in-process. */
+  async function follow(step: ReaderStep): Promise<void> {
+    if (step.url.startsWith(IN_PROCESS_BASE)) {
+      const out = await handleTracking(db, await trackingKey(db, env), { method: step.method, path: new URL(step.url).pathname, body: step.body ?? "" }, {
+        now: new Date(), transaction: (fn) => db.$transaction((tx) => fn(tx)),
+      });
+      if (out.status >= 400) log?.warn({ status: out.status }, "sandbox reader: tracking link refused");
+      return;
+    }
+    const res = await fetch(step.url, {
+      method: step.method, redirect: "manual", signal: AbortSignal.timeout(10_000),
+      ...(step.body ? { body: step.body, headers: { "content-type": "application/x-www-form-urlencoded" } } : {}),
+    });
+    await res.arrayBuffer();
+    if (res.status >= 400) log?.warn({ status: res.status }, "sandbox reader: tracking link refused");
+  }
+
+  /** The sandbox SMTP server accepted an email: its reader (simulate.ts) opens, clicks or unsubscribes. */
+  function read(mail: ReceivedEmail): void {
+    const to = mail.envelope.to[0];
+    if (!rates || !to) return;
+    const steps = readerSteps(plannedEngagement(to, rates), trackingLinksOf(mail, trackingBase()));
+    if (!steps.length) return;
+    const p = (async () => {
+      await new Promise((r) => setTimeout(r, reportDelayMs));
+      for (const step of steps) await follow(step);
+    })()
+      .catch((err: Error) => log?.warn({ err: err.message }, "sandbox reader failed"))
+      .finally(() => readers.delete(p));
+    readers.add(p);
+  }
+
   async function build(name: ProviderName): Promise<Provider> {
     const base = callbackBase(name);
     switch (name) {
@@ -175,7 +215,7 @@ export function createMessagingService(db: Db, opts: ServiceOptions = {}): Messa
         if (c.mode === "live") {
           return smtpProvider({ host: c.live.host, port: c.live.port, secure: c.live.secure, ...(c.live.user ? { user: c.live.user, pass: c.live.pass! } : {}), from: c.live.from, sandbox: false });
         }
-        const emu = await startSmtpEmulator();
+        const emu = await startSmtpEmulator({ onAccepted: read });
         emulators.smtp = emu;
         return smtpProvider({ host: emu.host, port: emu.port, from: "MarketSage Sandbox <sandbox@sandbox.marketsage.test>", sandbox: true });
       }
@@ -188,9 +228,7 @@ export function createMessagingService(db: Db, opts: ServiceOptions = {}): Messa
     sendTimeoutMs,
     emulators,
     callbackBase,
-    trackingBase() {
-      return config.publicUrl ?? hostBase ?? IN_PROCESS_BASE;
-    },
+    trackingBase,
     useHost(baseUrl) {
       hostBase = baseUrl.replace(/\/+$/, "");
     },
@@ -214,6 +252,7 @@ export function createMessagingService(db: Db, opts: ServiceOptions = {}): Messa
     },
     async idle() {
       await Promise.all([emulators.africastalking?.idle(), emulators.twilio?.idle(), emulators.whatsapp?.idle()]);
+      while (readers.size) await Promise.all([...readers]);
     },
     async close() {
       await Promise.allSettled([emulators.africastalking?.close(), emulators.twilio?.close(), emulators.whatsapp?.close(), emulators.smtp?.close()]);

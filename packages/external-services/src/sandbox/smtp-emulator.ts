@@ -15,6 +15,8 @@ export interface SmtpEmulatorOptions {
   pass?: string;
   /** Largest message accepted, in bytes (default 10 MiB). */
   maxSize?: number;
+  /** Called with each accepted message (the sandbox's simulated readers: opens, clicks, unsubscribes). */
+  onAccepted?: (m: ReceivedEmail) => void;
 }
 
 export interface ReceivedEmail {
@@ -202,15 +204,17 @@ export async function startSmtpEmulator(opts: SmtpEmulatorOptions = {}): Promise
         }
         const raw = Buffer.concat(chunks).toString("utf8");
         const from = session.envelope.mailFrom;
-        messages.push({
+        const mail: ReceivedEmail = {
           envelope: { from: from ? from.address : null, to },
           outcomes,
           user: typeof session.user === "string" ? session.user : null,
           ...parseEmail(raw),
           raw,
           receivedAt: new Date(),
-        });
+        };
+        messages.push(mail);
         callback(null, `2.0.0 Ok: queued as ${messages.length}`);
+        opts.onAccepted?.(mail);
       });
     },
   });

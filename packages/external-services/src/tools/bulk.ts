@@ -4,6 +4,8 @@
 import { defineTool, lines, UserError, type ToolContext } from "@marketsage/core";
 import { z } from "zod";
 import { bulkConfig, type BulkConfig } from "../bulk/config.ts";
+import { CHANNEL_PROVIDERS } from "../providers/types.ts";
+import { campaignUrls } from "../tracking/links.ts";
 import { processEnv } from "../config.ts";
 import { confirmationToken, enqueueSend, prepareSend, type Estimate } from "../bulk/enqueue.ts";
 import { bulkStatus, cancelBulkSend, type BulkStatus } from "../bulk/status.ts";
@@ -172,6 +174,10 @@ export const sendBulk = defineTool({
     const p = await prepareSend(db, ctx.org, cfg, svc.config.smsOrder, req, now);
     if (p.spec.channel === "EMAIL" && svc.config.smtp.mode === "live" && !svc.config.publicUrl) {
       throw new UserError("Campaign email carries an unsubscribe link and open/click tracking answered by the HTTP host: set MESSAGING_PUBLIC_URL (the host's public https URL) before sending campaign email.");
+    }
+    if (p.spec.channel !== "EMAIL" && p.spec.trackLinks && !svc.config.publicUrl && CHANNEL_PROVIDERS[p.spec.channel].some((n) => svc.config[n].mode === "live")
+      && campaignUrls(p.spec.variants.flatMap((v) => [v.content.text])).length > 0) {
+      throw new UserError("track_links turns the campaign's links into short links answered by the HTTP host: set MESSAGING_PUBLIC_URL (the host's public https URL), or send with track_links: false.");
     }
     const estimate = estimateOut(p.estimate);
     if (i.dry_run) {
