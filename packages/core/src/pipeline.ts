@@ -11,7 +11,7 @@ import { AuthError, ForbiddenError, NotFoundError, ReadOnlyError, ToolError, Una
 import { renderText } from "./budget.ts";
 import type { Runtime } from "./runtime.ts";
 import { hasScopes } from "./scopes.ts";
-import { isWriteTool, type AnyTool, type DbHandle, type ToolContext } from "./tool.ts";
+import { isWriteTool, type AnyTool, type DbHandle, type Elicit, type ToolContext } from "./tool.ts";
 import { UpstreamError } from "./upstream-errors.ts";
 
 export type CallPath = "mcp" | "direct";
@@ -21,6 +21,8 @@ export interface CallOptions {
   /** The MCP SDK has not validated these arguments (true for every call we route). */
   signal?: AbortSignal;
   progress?: (progress: number, total?: number, message?: string) => Promise<void>;
+  /** Ask the person through the client (MCP elicitation); absent when the client cannot. */
+  elicit?: Elicit;
 }
 
 export interface CallOutcome {
@@ -178,6 +180,7 @@ export function createInvoker(opts: InvokerOptions): Invoker {
         log: runtime.log.child({ tool: name, correlationId }),
         now: runtime.now,
         progress: copts.progress ?? (async () => undefined),
+        ...(copts.elicit ? { elicit: copts.elicit } : {}),
         signal: copts.signal ?? new AbortController().signal,
         server,
         tool: name,

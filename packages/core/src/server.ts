@@ -1,14 +1,17 @@
 // Builds an MCP server from a list of tool definitions. Servers never register tools
 // themselves: tools/list and tools/call are answered here, through the invoker (the pipeline).
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { McpError, ErrorCode, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { ElicitResultSchema, McpError, ErrorCode, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Invoker } from "./pipeline.ts";
 import { hasScopes } from "./scopes.ts";
-import type { AnyTool } from "./tool.ts";
+import type { AnyTool, ElicitSchema } from "./tool.ts";
 import { databaseToolError } from "./db-errors.ts";
 import { ToolError } from "./errors.ts";
 import { compactSchema, type JsonSchema } from "./json-schema.ts";
+
+/** How long a question to the person (elicitation) may wait for their answer. */
+export const ELICIT_TIMEOUT_MS = 10 * 60_000;
 
 /** A resource template served by a tool: same JSON, same checks, same audit row. */
 export interface ResourceDefinition {
@@ -130,9 +133,18 @@ export function createMcpServer(spec: ServerSpec): McpServer {
     }
     const meta = params._meta;
     const token = isRecord(meta) && (typeof meta.progressToken === "string" || typeof meta.progressToken === "number") ? meta.progressToken : undefined;
+    const canElicit = !!mcp.server.getClientCapabilities()?.elicitation;
     const { result } = await spec.invoker.call(params.name, params.arguments ?? {}, {
       path: "mcp",
       signal: extra.signal,
+      ...(canElicit
+        ? {
+            elicit: async (message: string, requestedSchema: ElicitSchema) => {
+              const r = await extra.sendRequest({ method: "elicitation/create", params: { message, requestedSchema } }, ElicitResultSchema, { timeout: ELICIT_TIMEOUT_MS });
+              return { action: r.action, ...(r.content ? { content: r.content as Record<string, unknown> } : {}) };
+            },
+          }
+        : {}),
       progress:
         token === undefined
           ? undefined

@@ -34,12 +34,25 @@ export interface ToolContext {
   now(): Date;
   /** Report progress (MCP progress notifications when the client asked for them). */
   progress(progress: number, total?: number, message?: string): Promise<void>;
+  /**
+   * Ask the person a question through their client (MCP elicitation: a form with the given flat
+   * schema), when the client declared it can; undefined otherwise (fall back to a token or a second
+   * call). The answer's content is the form's values when the action is "accept".
+   */
+  elicit?: Elicit;
   signal: AbortSignal;
   server: ServerName;
   tool: string;
   correlationId: string;
   hasScope(scope: Scope): boolean;
 }
+
+export interface ElicitSchema {
+  type: "object";
+  properties: Record<string, { type: "boolean" | "string" | "number" | "integer"; title?: string; description?: string; default?: unknown }>;
+  required?: string[];
+}
+export type Elicit = (message: string, schema: ElicitSchema) => Promise<{ action: "accept" | "decline" | "cancel"; content?: Record<string, unknown> }>;
 
 export type RateLimitClass = "call" | "send";
 

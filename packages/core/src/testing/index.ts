@@ -2,6 +2,7 @@
 // from given tools and a given API key, through the same seam as production.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Flags, ServerName } from "../config.ts";
 import { createLogger } from "../logger.ts";
 import { createInvoker, type Invoker } from "../pipeline.ts";
@@ -40,12 +41,16 @@ export async function connectTestClient(opts: {
   apiKey: string | undefined;
   resources?: readonly ResourceDefinition[];
   prompts?: readonly PromptDefinition[];
+  /** The person's answers to the server's questions: the client then declares elicitation. */
+  elicit?: (req: ElicitRequest["params"]) => Promise<ElicitResult> | ElicitResult;
 }): Promise<TestClient> {
   const invoker = createInvoker({ server: opts.server, tools: opts.tools, runtime: opts.runtime, apiKey: opts.apiKey });
   const server = createMcpServer({ name: `test-${opts.server}`, version: "0.0.0", invoker, resources: opts.resources, prompts: opts.prompts });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
-  const client = new Client({ name: "marketsage-test", version: "0.0.0" });
+  const client = new Client({ name: "marketsage-test", version: "0.0.0" }, opts.elicit ? { capabilities: { elicitation: {} } } : {});
+  const answer = opts.elicit;
+  if (answer) client.setRequestHandler(ElicitRequestSchema, async (req) => answer(req.params));
   await client.connect(clientSide);
   return {
     client,

@@ -135,6 +135,14 @@ function renderSendBulk(o: SendBulkOut): string {
   );
 }
 
+function confirmQuestion(name: string, channel: string, e: z.infer<typeof EstimateOut>, why: string): string {
+  return lines(
+    `Send the ${channel} campaign "${name}" now? It needs your confirmation (${why}).`,
+    `${e.recipients.toLocaleString("en")} recipients: ${e.will_send.toLocaleString("en")} now, ${e.deferred.toLocaleString("en")} later (quiet hours), ${e.holdout} held out, not sent: ${e.refused.join(", ") || "none"}.`,
+    `Estimated cost: ${e.cost.join("; ") || "none"}${e.cost_reporting ? ` (≈ ${e.cost_reporting})` : ""}.`,
+  );
+}
+
 export const sendBulk = defineTool({
   name: "send_bulk",
   title: "Send a campaign to a segment",
@@ -190,6 +198,19 @@ export const sendBulk = defineTool({
           : "Call send_bulk again with dry_run false to send (no confirmation needed at this size).",
       };
     }
+    // A large or costly send without a token: where the client can ask the person (elicitation),
+    // the server asks with the dry run's numbers; a yes is a fresh token for exactly this estimate.
+    let askedPerson = false;
+    if (p.needsConfirmation.yes && !req.confirmationToken && ctx.elicit) {
+      const ans = await ctx.elicit(confirmQuestion(p.spec.campaignName, p.spec.channel, estimate, p.needsConfirmation.why), {
+        type: "object", properties: { confirm: { type: "boolean", title: "Send it", description: "Yes: enqueue the send now." } }, required: ["confirm"],
+      });
+      if (ans.action !== "accept" || ans.content?.confirm !== true) {
+        throw new UserError(`Not sent: the person ${ans.action === "accept" ? "did not confirm" : ans.action === "decline" ? "declined" : "dismissed"} the send to ${estimate.recipients.toLocaleString("en")} recipients. Nothing was enqueued.`, { reason: "not_confirmed" });
+      }
+      req.confirmationToken = (await confirmationToken(db, ctx.org.id, p.spec, p.audience, now)).token;
+      askedPerson = true;
+    }
     const q = await enqueueSend(db, ctx.org, cfg, p, req, ctx.principal, now);
     let s = await bulkStatus(db, ctx.org.id, q.bulkSendId, ctx.now());
     const until = Date.now() + i.wait_seconds * 1000;
@@ -202,7 +223,7 @@ export const sendBulk = defineTool({
     return {
       dry_run: false, bulk_send_id: q.bulkSendId, campaign_id: p.spec.campaignId, replayed: q.replayed, estimate, needs_confirmation: null,
       confirmation_token: null, token_expires_at: null, progress: statusOut(s),
-      next: "get_bulk_send_status follows it; cancel_bulk_send stops what has not been sent.",
+      next: `${askedPerson ? "The person confirmed these numbers in their client. " : ""}get_bulk_send_status follows it; cancel_bulk_send stops what has not been sent.`,
     };
   },
   render: renderSendBulk,
