@@ -154,6 +154,52 @@ const campaignStep: StoryStep = {
   },
 };
 
+const emailCampaignStep: StoryStep = {
+  name: "a campaign email: per-recipient unsubscribe (RFC 8058), opens and clicks tracked and counted",
+  async run(s) {
+    const seg = first(
+      await s.ctx.q<{ id: string; name: string; n: number }>(
+        `select s.id::text, s.name, count(*)::int as n from segments s join segment_members m on m.segment_id = s.id and m.removed_at is null
+           join contacts c on c.id = m.contact_id and c.consent_email = 'SUBSCRIBED' and c.status = 'ACTIVE' and c.email is not null
+          where s.organization_id = $1::uuid group by s.id, s.name having count(*) between 5 and 99 order by count(*) desc, s.id limit 1`,
+        [s.ctx.orgId],
+      ),
+      "segment with email-reachable members",
+    );
+    const sent = await s.call<BulkOut>("send_bulk", {
+      segment_id: seg.id, idempotency_key: harnessKey("story-email-bulk"), wait_seconds: 15,
+      campaign: {
+        name: `Tour newsletter ${new Date().toISOString().slice(0, 10)}`, channel: "EMAIL", subject: 'New this week, {{first_name | "friend"}}',
+        html: '<p>Hi {{first_name | "there"}},</p><p>Our <a href="https://shop.example.com/new?utm_source=tour">new arrivals</a> are in.</p>',
+        text: 'Hi {{first_name | "there"}}, our new arrivals are in: https://shop.example.com/new?utm_source=tour',
+      },
+    });
+    const e = sent.estimate;
+    if (e.will_send === 0) {
+      const c = await s.call<{ cancelled: number }>("cancel_bulk_send", { bulk_send_id: sent.bulk_send_id, reason: "tour: it is night for these customers" });
+      s.say(`  It is night for the "${seg.name}" readers: the email waits for their morning; the tour cancels it (${c.cancelled} not sent).`);
+      return `deferred by quiet hours: ${e.deferred}`;
+    }
+    // The sandbox's readers follow each email's own links (opens@/clicks@ and a hash of the address decide who).
+    type Metrics = { figures: { counts: Record<string, number | null> } };
+    let m = await s.callOn<Metrics>("campaign-analytics", "get_campaign_metrics", { id: sent.campaign_id });
+    for (const until = Date.now() + 15_000; !(m.figures.counts.opened ?? 0) && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 500));
+      m = await s.callOn<Metrics>("campaign-analytics", "get_campaign_metrics", { id: sent.campaign_id });
+    }
+    const [sql] = await s.ctx.q<{ opened: number; clicked: number; unsub: number}>(
+      `select count(distinct e.message_id) filter (where e.type in ('OPENED', 'CLICKED'))::int as opened, count(distinct e.message_id) filter (where e.type = 'CLICKED')::int as clicked,
+              count(distinct e.message_id) filter (where e.type = 'UNSUBSCRIBED')::int as unsub
+         from message_events e where e.campaign_id = $1::uuid`,
+      [sent.campaign_id],
+    );
+    expectThat(m.figures.counts.opened === sql!.opened && m.figures.counts.clicked === sql!.clicked, `get_campaign_metrics says ${m.figures.counts.opened} opened / ${m.figures.counts.clicked} clicked, the events say ${sql!.opened} / ${sql!.clicked}`);
+    s.say(`  An email campaign to "${seg.name}" (${e.will_send} now, ${e.deferred} later): every email carries its own signed links, an open pixel and a one-click unsubscribe (List-Unsubscribe-Post).`);
+    s.say(`  The sandbox's readers followed those links: ${sql!.opened} opened, ${sql!.clicked} clicked, ${sql!.unsub} unsubscribed; get_campaign_metrics counts the same events (opened ${m.figures.counts.opened}, clicked ${m.figures.counts.clicked}).`);
+    return `${sql!.opened} opened, ${sql!.clicked} clicked`;
+  },
+};
+
 const steps: StoryStep[] = [
   {
     name: "an SMS checked, sent in sandbox mode, and its delivery report arriving",
@@ -197,6 +243,7 @@ const steps: StoryStep[] = [
     },
   },
   campaignStep,
+  emailCampaignStep,
 ];
 
 export const harness: HarnessSpec = {
