@@ -14,7 +14,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
 import pg from "pg";
 import type { BenchContext } from "@marketsage/core";
-import { openDb } from "@marketsage/db";
+import { openDb, SESSION_OPTIONS } from "@marketsage/db";
 import { bulkConfig } from "../src/bulk/config.ts";
 import { enqueueSend, prepareSend } from "../src/bulk/enqueue.ts";
 import { stableUuid } from "../src/bulk/spec.ts";
@@ -82,7 +82,10 @@ export async function benchBulk(b: BenchContext): Promise<{ lines: string[] }> {
   const db = openDb(b.databaseUrl, { max: 4 });
   const results: RunResult[] = [];
   try {
-    for (const kills of [[], [0.3, 0.7]] as number[][]) {
+    // BULK_BENCH_RUNS=undisturbed or =kill runs one of the two (while looking for where the time goes).
+    const which = (process.env.BULK_BENCH_RUNS ?? "undisturbed,kill").split(",").map((x) => x.trim());
+    const runs = ([[], [0.3, 0.7]] as number[][]).filter((k) => which.includes(k.length ? "kill" : "undisturbed"));
+    for (const kills of runs) {
       const emu = await startTwilioEmulator({ accountSid: sid, authToken: token, latencyMs: 50, reportDelayMs: 3600_000, balance: { amount: "1000000.0000", currency: "USD" }, deliver: async () => undefined });
       try {
         results.push(await oneRun(b, db, sql, emu, seg, n, kills, { sid, token }));
@@ -104,10 +107,20 @@ export async function benchBulk(b: BenchContext): Promise<{ lines: string[] }> {
 async function oneRun(
   b: BenchContext, db: ReturnType<typeof openDb>, sql: pg.Pool, emu: TwilioEmulator, seg: string, n: number, kills: number[], cred: { sid: string; token: string },
 ): Promise<RunResult> {
+  // The workers' sessions: the pool's own settings, plus track_functions=all when we may set it
+  // (superuser: the trigger functions' time in pg_stat_user_functions), plus, with
+  // BULK_BENCH_TRIGGERS=off, marketsage.bulk_load=on — the trigger-kept tables (campaign_stats,
+  // campaign_costs, contact_facts) are then NOT maintained: a comparison run only.
+  const triggersOff = process.env.BULK_BENCH_TRIGGERS === "off";
+  const track = (await sql.query<{ su: boolean }>(`select rolsuper as su from pg_roles where rolname = current_user`)).rows[0]?.su === true;
+  // BULK_BENCH_PG_OPTIONS: more settings for the workers' sessions (e.g. auto_explain's, to see the plans).
+  const sessionOptions = `${SESSION_OPTIONS}${track ? " -c track_functions=all" : ""}${triggersOff ? " -c marketsage.bulk_load=on" : ""} ${process.env.BULK_BENCH_PG_OPTIONS ?? ""}`.trim();
+  const workerUrl = new URL(b.databaseUrl);
+  workerUrl.searchParams.set("options", sessionOptions);
   const env = {
-    ...process.env, DATABASE_URL: b.databaseUrl, MCP_LOG_LEVEL: "info",
+    ...process.env, DATABASE_URL: workerUrl.href, MCP_LOG_LEVEL: "info",
     TWILIO_ACCOUNT_SID: cred.sid, TWILIO_AUTH_TOKEN: cred.token, TWILIO_FROM: "+15005550006", TWILIO_API_BASE: emu.url, MESSAGING_PUBLIC_URL: "http://127.0.0.1:9",
-    MESSAGING_SEND_TIMEOUT_MS: "5000", BULK_RATE_TWILIO: process.env.BULK_RATE_TWILIO ?? "2000", BULK_CHUNK_SIZE: "500", BULK_WAVE_SIZE: "50",
+    MESSAGING_SEND_TIMEOUT_MS: "5000", BULK_RATE_TWILIO: process.env.BULK_RATE_TWILIO ?? "2000", BULK_CHUNK_SIZE: process.env.BULK_CHUNK_SIZE ?? "500", BULK_WAVE_SIZE: process.env.BULK_WAVE_SIZE ?? "50",
     BULK_WORKER_CONCURRENCY: process.env.BULK_WORKER_CONCURRENCY ?? "8", BULK_JOB_EXPIRE_SECONDS: "15", BULK_MAINTENANCE_SECONDS: "2", BULK_RECONCILE_AFTER_SECONDS: "8",
     MCP_EXTERNAL_SERVICES_ENABLED: "true",
   };
@@ -122,7 +135,9 @@ async function oneRun(
   const tEnq = performance.now() - t0 - tPrep;
   const stats: string[] = [];
   const spawnWorker = (): ChildProcess => {
-    const c = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/worker.ts")], { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
+    // BULK_BENCH_WORKER_NODE_ARGS: extra node flags for the workers (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+    const extra = (process.env.BULK_BENCH_WORKER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+    const c = spawn(process.execPath, [...extra, "--import", "tsx", path.join(ROOT, "scripts/worker.ts")], { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
     let buf = "";
     c.stderr!.on("data", (d: Buffer) => {
       buf += d.toString();
@@ -136,6 +151,7 @@ async function oneRun(
   };
   const sent = async () => (await sql.query<{ n: number }>(`select count(*)::int as n from bulk_send_recipients where bulk_send_id = $1 and state = 'sent'`, [q.bulkSendId])).rows[0]!.n;
   const marks: Array<{ t: number; sent: number }> = [];
+  const fnBefore = await functionTimes(sql);
   let w = spawnWorker();
   try {
     const start = performance.now();
@@ -178,12 +194,29 @@ async function oneRun(
       const per = (k: string) => (s[k]! / s.sends!).toFixed(2);
       where = `worker per send (last worker's counters): decide ${per("decideMs")} ms, claim ${per("claimMs")} ms, throttle wait ${per("throttleWaitMs")} ms, provider ${per("providerMs")} ms (concurrent), settle ${per("settleMs")} ms; ${s.waves} waves`;
     }
+    // What the workers' sessions spent in the trigger functions (their backends flush their
+    // statistics when they end: the workers are gone by now).
+    await new Promise((r) => setTimeout(r, 1500));
+    const fnAfter = await functionTimes(sql);
+    const trig = [...fnAfter].map(([name, a]) => {
+      const z = fnBefore.get(name) ?? { calls: 0, total: 0, self: 0 };
+      return { name, calls: a.calls - z.calls, total: a.total - z.total };
+    }).filter((x) => x.calls > 0 && TRIGGER_FUNCTIONS.includes(x.name)).sort((x, y) => y.total - x.total);
+    // The triggers themselves (the functions they call are inside their total).
+    const trigTotal = trig.filter((x) => TRIGGER_FUNCTIONS.indexOf(x.name) < 4).reduce((acc, x) => acc + x.total, 0);
+    const sentN = byTo.size || 1;
+    const trigLine = triggersOff
+      ? "triggers: OFF (marketsage.bulk_load=on in the workers' sessions: campaign_stats, campaign_costs and contact_facts not maintained — comparison only)"
+      : track
+        ? `trigger functions (pg_stat_user_functions, total incl. nested): ${(trigTotal / 1000).toFixed(1)} s = ${(trigTotal / sentN).toFixed(3)} ms per send; ${trig.map((x) => `${x.name.replace(/^marketsage_/, "")} ${(x.total / 1000).toFixed(1)} s / ${x.calls} calls`).join(", ")}`
+        : "trigger functions: not measured (track_functions needs a superuser session)";
     const label = kills.length ? `with kill -9 at ${kills.map((k) => `${k * 100}%`).join(" and ")} (killed at ${killedAt.join(", ")} sent)` : "undisturbed";
     const lines = [
       `  ${label}: ${perSecond.toFixed(0)} sends/s sustained (10% → 90%), ${(total / 1000).toFixed(1)} s in all; dry-run estimate ${(tPrep / 1000).toFixed(1)} s, enqueue ${(tEnq / 1000).toFixed(1)} s`,
       `    provider-side: ${created.length} creations, ${byTo.size} distinct numbers; duplicates ${duplicates}, lost ${lost}; Message rows ${m!.rows} for ${m!.contacts} contacts`,
       `    recipients: ${states.map((x) => `${x.state}${x.reason ? ` (${x.reason})` : ""} ${x.n}`).join(", ")}`,
       ...(where ? [`    ${where}`] : []),
+      `    ${trigLine}`,
     ];
     return { lines, perSecond, duplicates, lost };
   } finally {
@@ -195,9 +228,29 @@ async function oneRun(
   }
 }
 
+/** The trigger functions on messages and message_events (the first four), then the functions they call. */
+const TRIGGER_FUNCTIONS = [
+  "marketsage_campaign_events_changed", "marketsage_campaign_messages_changed", "marketsage_events_inserted", "marketsage_apply_message_event",
+  "marketsage_apply_campaign_stats", "marketsage_apply_campaign_costs", "marketsage_contact_updated", "marketsage_apply_contact_to_members",
+];
+
+async function functionTimes(sql: pg.Pool): Promise<Map<string, { calls: number; total: number; self: number }>> {
+  const { rows } = await sql.query<{ funcname: string; calls: string; total_time: number; self_time: number }>(
+    `select funcname, sum(calls)::text as calls, sum(total_time)::float8 as total_time, sum(self_time)::float8 as self_time from pg_stat_user_functions where funcname like 'marketsage_%' group by 1`);
+  return new Map(rows.map((r) => [r.funcname, { calls: Number(r.calls), total: r.total_time, self: r.self_time }]));
+}
+
 async function cleanup(sql: pg.Pool, bulkSendId: string, campaignId: string): Promise<void> {
+  // A thousand messages at a time: the campaign_stats trigger takes an advisory lock per message
+  // deleted, and 100,000 in one statement exhaust the lock table (max_locks_per_transaction).
+  for (;;) {
+    const { rows } = await sql.query<{ id: string }>(`select id::text from messages where campaign_id = $1 limit 1000`, [campaignId]);
+    if (rows.length === 0) break;
+    const ids = rows.map((r) => r.id);
+    await sql.query(`delete from message_events where message_id = any($1::uuid[])`, [ids]);
+    await sql.query(`delete from messages where id = any($1::uuid[])`, [ids]);
+  }
   await sql.query(`delete from message_events where campaign_id = $1`, [campaignId]);
-  await sql.query(`delete from messages where campaign_id = $1`, [campaignId]);
   await sql.query(`delete from campaign_stats where campaign_id = $1`, [campaignId]);
   await sql.query(`delete from campaign_costs where campaign_id = $1`, [campaignId]);
   await sql.query(`delete from bulk_send_recipients where bulk_send_id = $1`, [bulkSendId]);

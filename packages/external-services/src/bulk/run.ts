@@ -75,6 +75,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     },
     async stop() {
       clearInterval(statsTimer);
+      if (workerStats.sends !== last) log.info({ stats: { ...workerStats } }, "bulk worker stats");
       for (const w of workIds) await boss.offWork({ id: w }).catch(() => undefined);
       await heartbeat.stop();
       await stopBosses(db);

@@ -229,7 +229,7 @@ class ChunkRun {
       await q(d).$executeRaw`
         update bulk_send_recipients r set state = x.state, not_before = x.not_before, reason = x.reason, updated_at = ${now}
           from unnest(${parked.map((p) => p.seq)}::int[], ${parked.map((p) => p.state)}::text[], ${parked.map((p) => p.notBefore)}::timestamptz[], ${parked.map((p) => p.reason)}::text[]) as x(seq, state, not_before, reason)
-         where r.bulk_send_id = ${this.send.id}::uuid and r.seq = x.seq and r.state in ('pending', 'deferred')`;
+         where r.bulk_send_id = ${this.send.id}::uuid and r.seq = any(${parked.map((p) => p.seq)}::int[]) and r.seq = x.seq and r.state in ('pending', 'deferred')`;
     }
     await Promise.all([...sends.entries()].map(([provider, list]) => this.sendGroup(provider, list)));
   }
@@ -279,6 +279,10 @@ class ChunkRun {
     if (fresh.length) {
       const variantIds = fresh.map((p) => this.spec.variants[p.decision.variant]?.id ?? null);
       const templateIds = fresh.map((p) => this.spec.variants[p.decision.variant]?.templateId ?? null);
+      // `b.seq = any(…)` (here and in the other updates of a wave's recipients): the wave's rows by
+      // the primary key. Joined on x alone, the planner (a fresh send's table, no statistics yet)
+      // read every pending recipient of the send and compared each with the wave's: 0.5 s a claim
+      // at 5,000 recipients, growing with the send.
       const rows = await q(d).$queryRaw<Array<{ seq: number }>>`
         with x as (
           select * from unnest(
@@ -289,7 +293,7 @@ class ChunkRun {
           ) as x(seq, mid, contact_id, variant_id, template_id, recipient, sender, body, segments, key, hash)),
         r as (
           update bulk_send_recipients b set state = 'claimed', message_id = x.mid, claimed_at = ${now}, worker = ${d.workerId}, attempts = b.attempts + 1, updated_at = ${now}
-            from x where b.bulk_send_id = ${this.send.id}::uuid and b.seq = x.seq and b.state in ('pending', 'deferred') and b.message_id is null
+            from x where b.bulk_send_id = ${this.send.id}::uuid and b.seq = any(${fresh.map((p) => p.seq)}::int[]) and b.seq = x.seq and b.state in ('pending', 'deferred') and b.message_id is null
           returning b.seq),
         m as (
           insert into messages (id, organization_id, campaign_id, variant_id, contact_id, channel, direction, recipient, sender, body, provider, idempotency_key,
@@ -366,7 +370,7 @@ class ChunkRun {
         await tx.$executeRaw`
           update bulk_send_recipients b set state = x.state, not_before = x.not_before, reason = x.reason, updated_at = ${now}
             from unnest(${m.map((x) => x.seq)}::int[], ${m.map((x) => x.rstate)}::text[], ${m.map((x) => x.notBefore)}::timestamptz[], ${m.map((x) => (x.code ? `${x.code}: ${x.reason ?? ""}` : null))}::text[]) as x(seq, state, not_before, reason)
-           where b.bulk_send_id = ${this.send.id}::uuid and b.seq = x.seq and b.state = 'claimed'`;
+           where b.bulk_send_id = ${this.send.id}::uuid and b.seq = any(${m.map((x) => x.seq)}::int[]) and b.seq = x.seq and b.state = 'claimed'`;
         if (pids.length) {
           const held = await tx.$queryRaw<Array<{ pid: string }>>`
             select distinct provider_message_id as pid from pending_status_reports where provider = ${providerName} and provider_message_id = any(${pids}::text[])`;
