@@ -180,19 +180,21 @@ const emailCampaignStep: StoryStep = {
       s.say(`  It is night for the "${seg.name}" readers: the email waits for their morning; the tour cancels it (${c.cancelled} not sent).`);
       return `deferred by quiet hours: ${e.deferred}`;
     }
-    // The sandbox's readers follow each email's own links (opens@/clicks@ and a hash of the address decide who).
+    // The sandbox's readers follow each email's own links (opens@/clicks@ and a hash of the address
+    // decide who), a little after each email: read the metrics and the events until both agree.
     type Metrics = { figures: { counts: Record<string, number | null> } };
-    let m = await s.callOn<Metrics>("campaign-analytics", "get_campaign_metrics", { id: sent.campaign_id });
-    for (const until = Date.now() + 15_000; !(m.figures.counts.opened ?? 0) && Date.now() < until; ) {
-      await new Promise((r) => setTimeout(r, 500));
-      m = await s.callOn<Metrics>("campaign-analytics", "get_campaign_metrics", { id: sent.campaign_id });
-    }
-    const [sql] = await s.ctx.q<{ opened: number; clicked: number; unsub: number}>(
-      `select count(distinct e.message_id) filter (where e.type in ('OPENED', 'CLICKED'))::int as opened, count(distinct e.message_id) filter (where e.type = 'CLICKED')::int as clicked,
+    const eventsSql = `select count(distinct e.message_id) filter (where e.type in ('OPENED', 'CLICKED'))::int as opened, count(distinct e.message_id) filter (where e.type = 'CLICKED')::int as clicked,
               count(distinct e.message_id) filter (where e.type = 'UNSUBSCRIBED')::int as unsub
-         from message_events e where e.campaign_id = $1::uuid`,
-      [sent.campaign_id],
-    );
+         from message_events e where e.campaign_id = $1::uuid`;
+    let m: Metrics;
+    let sql: { opened: number; clicked: number; unsub: number } | undefined;
+    for (const until = Date.now() + 20_000; ; ) {
+      m = await s.callOn<Metrics>("campaign-analytics", "get_campaign_metrics", { id: sent.campaign_id });
+      [sql] = await s.ctx.q<{ opened: number; clicked: number; unsub: number }>(eventsSql, [sent.campaign_id]);
+      const agree = m.figures.counts.opened === sql!.opened && m.figures.counts.clicked === sql!.clicked;
+      if ((agree && sql!.opened > 0) || Date.now() > until) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     expectThat(m.figures.counts.opened === sql!.opened && m.figures.counts.clicked === sql!.clicked, `get_campaign_metrics says ${m.figures.counts.opened} opened / ${m.figures.counts.clicked} clicked, the events say ${sql!.opened} / ${sql!.clicked}`);
     s.say(`  An email campaign to "${seg.name}" (${e.will_send} now, ${e.deferred} later): every email carries its own signed links, an open pixel and a one-click unsubscribe (List-Unsubscribe-Post).`);
     s.say(`  The sandbox's readers followed those links: ${sql!.opened} opened, ${sql!.clicked} clicked, ${sql!.unsub} unsubscribed; get_campaign_metrics counts the same events (opened ${m.figures.counts.opened}, clicked ${m.figures.counts.clicked}).`);
