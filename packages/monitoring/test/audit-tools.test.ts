@@ -89,11 +89,12 @@ describe("verify_audit_log", () => {
     expect(ok.rows_checked).toBe(n.n - 1); // the verify call's own row is written after its answer
 
     const [mid] = (await sql.query(`select chain_key, seq from audit_events where organization_id = $1 order by id desc offset 3 limit 1`, [A.id])).rows;
-    await sql.query(`update audit_events set duration_ms = duration_ms + 1 where chain_key = $1 and seq = $2`, [mid.chain_key, mid.seq]);
+    const [orig] = (await sql.query(`select tool from audit_events where chain_key = $1 and seq = $2`, [mid.chain_key, mid.seq])).rows;
+    await sql.query(`update audit_events set tool = 'edited' where chain_key = $1 and seq = $2`, [mid.chain_key, mid.seq]);
     const edited = await call(a, "verify_audit_log", {});
     expect(edited.ok).toBe(false);
     expect(edited.bad).toContainEqual(expect.objectContaining({ chain: mid.chain_key, first_bad_seq: mid.seq }));
-    await sql.query(`update audit_events set duration_ms = duration_ms - 1 where chain_key = $1 and seq = $2`, [mid.chain_key, mid.seq]);
+    await sql.query(`update audit_events set tool = $3 where chain_key = $1 and seq = $2`, [mid.chain_key, mid.seq, orig.tool]); // exactly as it was
     expect((await call(a, "verify_audit_log", {})).ok).toBe(true);
 
     const [newest] = (await sql.query(`select chain_key, seq from audit_events where organization_id = $1 order by id desc limit 1`, [A.id])).rows;
