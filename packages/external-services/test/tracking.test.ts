@@ -171,6 +171,7 @@ describe("in one process (a stdio server with its worker): the email as sent, an
     }
     const links = await q<{ idx: number; url: string }>(`select idx, url from campaign_links where campaign_id = $1 order by idx`, [out.campaign_id]);
     expect(links).toEqual([{ idx: 0, url: "https://shop.example.com/sale?utm_source=email&utm_campaign=nov" }, { idx: 1, url: "https://shop.example.com/new" }]);
+    await waitUntil("the readers' events", async () => (await q<{ n: number }>(`select count(*)::int as n from message_events where campaign_id = $1 and type in ('OPENED', 'CLICKED', 'UNSUBSCRIBED')`, [out.campaign_id]))[0]!.n >= 4, 15_000);
     const events = await q<{ recipient: string; type: string; detail: Record<string, unknown> }>(
       `select m.recipient, e.type::text as type, e.detail from message_events e join messages m on m.id = e.message_id
         where e.campaign_id = $1 and e.type in ('OPENED', 'CLICKED', 'UNSUBSCRIBED') order by m.recipient, e.type`,

@@ -51,6 +51,8 @@ export function signToken(key: Buffer, c: TokenClaims): string {
 export function verifyToken(key: Buffer, token: string): TokenClaims | null {
   if (!/^[A-Za-z0-9_-]{20,64}$/.test(token)) return null;
   const raw = Buffer.from(token, "base64url");
+  // Only the canonical spelling: a last character that differs in its unused bits is another token.
+  if (raw.toString("base64url") !== token) return null;
   const kind = BYTE_KIND.get(raw[0] ?? -1);
   if (!kind) return null;
   const len = 1 + 16 + (kind === "click" ? 2 : 0);
