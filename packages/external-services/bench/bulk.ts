@@ -129,7 +129,7 @@ async function oneRun(
   const key = `bench-bulk-${randomUUID()}`;
   const req = { segmentId: seg, campaign: { name: `bench bulk ${key.slice(-8)}`, channel: "SMS" as const, text: "Hi {{first_name}}, 20% off today" }, provider: "twilio" as const, trackLinks: false, idempotencyKey: key };
   const t0 = performance.now();
-  const p = await prepareSend(db, org, cfg, ["twilio"], req, new Date());
+  const p = await prepareSend(db, org, cfg, ["twilio"], req, new Date(), env.MESSAGING_PUBLIC_URL);
   const tPrep = performance.now() - t0;
   const q = await enqueueSend(db, org, cfg, p, req, { apiKeyId: "bench" }, new Date());
   const tEnq = performance.now() - t0 - tPrep;

@@ -12,6 +12,7 @@ import { externalServicesServer } from "../src/server.ts";
 import { closeMessagingFor, messagingFor } from "../src/service.ts";
 import { startWorker, type RunningWorker } from "../src/bulk/run.ts";
 import { assignArm } from "../src/bulk/spec.ts";
+import { smsShape } from "../src/validate/sms.ts";
 import { valuesMissingFromText } from "../../../test/support/text-carries.ts";
 import { bulkSegment, waitUntil } from "./bulk-support.ts";
 
@@ -123,6 +124,35 @@ describe("send_bulk", () => {
     expect(status.errors).toEqual(["not_reachable: 15"]);
     const [c] = await q<{ status: string }>(`select status::text from campaigns where id = $1`, [dry.campaign_id]);
     expect(c!.status).toBe("SENT");
+  });
+
+  it("SMS with track_links: segments and cost are those of the text as sent (its links tracked), in the dry run and on each message", async () => {
+    clock = DAY;
+    const s = await segment(30);
+    // 130 characters as written: one segment; its link becomes a longer click link: two.
+    const text = "Flash sale today only: 20% off shoes, bags and the new season's dresses. See them all at https://shop.example.com/flash before 8pm!";
+    expect(smsShape(text).segments).toBe(1);
+    const base = { segment_id: s.id, campaign: { name: "Tracked SMS", channel: "SMS", text }, provider: "twilio" };
+    const untracked = await call("send_bulk", { ...base, track_links: false, dry_run: true, idempotency_key: `bulk-${randomUUID()}` });
+    const key = `bulk-${randomUUID()}`;
+    const tracked = await call("send_bulk", { ...base, track_links: true, dry_run: true, idempotency_key: key });
+    const amount = (e: { cost: string[] }) => Number(/twilio: ([\d.]+) /.exec(e.cost[0]!)![1]);
+    expect(amount(untracked.estimate)).toBeGreaterThan(0);
+    expect(amount(tracked.estimate)).toBeCloseTo(2 * amount(untracked.estimate), 4);
+    const sent = await call("send_bulk", { ...base, track_links: true, idempotency_key: key, confirmation_token: tracked.confirmation_token });
+    await runWorker();
+    await finished(sent.bulk_send_id);
+    const msgs = await q<{ body: string; segments: number }>(`select body, segments from messages where campaign_id = $1`, [sent.campaign_id]);
+    expect(msgs).toHaveLength(30);
+    for (const m of msgs) {
+      expect(m.body).not.toContain("https://shop.example.com/flash");
+      expect(m.body).toMatch(/\/c\/[A-Za-z0-9_-]+ before 8pm!$/);
+      expect(m.segments).toBe(smsShape(m.body).segments);
+      expect(m.segments).toBe(2);
+    }
+    const creations = twilioCreations(await phonesOf(s.contacts));
+    expect(creations).toHaveLength(30);
+    expect(new Set(creations.map((c) => c.params.Body))).toEqual(new Set(msgs.map((m) => m.body)));
   });
 
   it("the confirmation token is bound to the recipients and the content", async () => {

@@ -63,8 +63,8 @@ function addDecimal(a: string, b: string): string {
   return `${neg ? "-" : ""}${str.slice(0, -scale)}.${str.slice(-scale)}`;
 }
 
-export async function estimateSend(db: DbHandle, org: OrgInfo, spec: BulkSpec, audience: Audience, smsOrder: readonly ProviderName[], now: Date): Promise<Estimate> {
-  const ctx = new PlanContext(db, org, spec, smsOrder, now);
+export async function estimateSend(db: DbHandle, org: OrgInfo, spec: BulkSpec, audience: Audience, smsOrder: readonly ProviderName[], now: Date, trackingBase: string): Promise<Estimate> {
+  const ctx = new PlanContext(db, org, spec, smsOrder, now, trackingBase);
   const e: Estimate = { recipients: audience.contactIds.length, willSend: 0, deferred: 0, deferredUntil: null, holdout: 0, refused: {}, byVariant: spec.variants.map((v) => ({ name: v.name, recipients: 0 })), cost: [], costReporting: null, unpriced: 0 };
   const costs = new Map<string, { provider: string; messages: number; amount: string; currency: string }>();
   let first = Infinity;
@@ -149,12 +149,13 @@ export interface Prepared {
   needsConfirmation: { yes: boolean; why: string };
 }
 
-export async function prepareSend(db: DbHandle, org: OrgInfo, cfg: BulkConfig, smsOrder: readonly ProviderName[], req: BulkRequest, now: Date): Promise<Prepared> {
+/** `trackingBase`: where the tracking links point (the service's trackingBase()). */
+export async function prepareSend(db: DbHandle, org: OrgInfo, cfg: BulkConfig, smsOrder: readonly ProviderName[], req: BulkRequest, now: Date, trackingBase: string): Promise<Prepared> {
   const spec = await resolveSpec(db, org.id, { campaignId: req.campaignId, campaign: req.campaign, provider: req.provider, trackLinks: req.trackLinks, idempotencyKey: req.idempotencyKey });
   const audience = await snapshotAudience(db, org.id, { segmentId: req.segmentId, contactIds: req.contactIds, now });
   if (audience.unknown.length) throw new UserError(`${audience.unknown.length} of the contact ids are not contacts of this organization (e.g. ${audience.unknown[0]}): search_customers shows the ids.`);
   if (audience.contactIds.length === 0) throw new UserError(`${audience.segmentName ? `segment "${audience.segmentName}"` : "the list"} has no contacts: nothing to send.`);
-  const estimate = await estimateSend(db, org, spec, audience, smsOrder, now);
+  const estimate = await estimateSend(db, org, spec, audience, smsOrder, now, trackingBase);
   const big = audience.contactIds.length >= cfg.confirmRecipients;
   const costly = cfg.confirmCost !== null && (estimate.costReporting === null || estimate.costReporting.amount >= cfg.confirmCost);
   const why = big

@@ -10,7 +10,9 @@ import { CHANNEL_PROVIDERS, type ProviderName } from "../providers/types.ts";
 import { estimateCosts, inReportingCurrency, type CostEstimate } from "../queries/cost.ts";
 import { recipientStates } from "../queries/recipient.ts";
 import { observedDelivery, rankSmsProviders, type Observed } from "../send/route.ts";
+import { campaignUrls, trackMessage, type CampaignLink } from "../tracking/links.ts";
 import { validateMessage, type Validation } from "../validate/message.ts";
+import { MAX_SEGMENTS, smsShape } from "../validate/sms.ts";
 import { assignArm, type BulkSpec } from "./spec.ts";
 
 export type Decision =
@@ -22,6 +24,9 @@ export type Decision =
       provider: ProviderName; cost: CostEstimate | null;
     };
 
+const PLACEHOLDER_KEY = Buffer.alloc(32);
+const PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000";
+
 /** Memos shared by the waves of one chunk (or one dry run). */
 export class PlanContext {
   private readonly costs = new Map<string, Promise<CostEstimate[]>>();
@@ -29,7 +34,23 @@ export class PlanContext {
   private observed: Promise<Map<string, Observed>> | null = null;
   private circuits: Promise<Circuit[]> | null = null;
 
-  constructor(readonly db: DbHandle, readonly org: OrgInfo, readonly spec: BulkSpec, readonly smsOrder: readonly ProviderName[], readonly now: Date) {}
+  private readonly smsLinks: CampaignLink[] | null;
+
+  /** `trackingBase`: the tracking links' base URL (their length counts in an SMS with track_links). */
+  constructor(readonly db: DbHandle, readonly org: OrgInfo, readonly spec: BulkSpec, readonly smsOrder: readonly ProviderName[], readonly now: Date, readonly trackingBase: string) {
+    const urls = spec.channel === "SMS" && spec.trackLinks ? campaignUrls(spec.variants.map((v) => v.content.text)) : [];
+    this.smsLinks = urls.length ? urls.map((url, idx) => ({ idx, url })) : null;
+  }
+
+  /**
+   * The SMS text as it will be sent: with track_links its URLs become click links, whose length
+   * depends only on the base URL (a token is fixed-size), so a placeholder message id and key give
+   * the sent text's length — its segments and cost — before the links are registered.
+   */
+  sentSmsText(text: string): string {
+    if (!this.smsLinks) return text;
+    return trackMessage({ baseUrl: this.trackingBase, key: PLACEHOLDER_KEY }, { messageId: PLACEHOLDER_ID, channel: "SMS", text, html: null, links: this.smsLinks, shortenLinks: true }).text ?? text;
+  }
 
   costOf(country: string | null, units: number): Promise<CostEstimate[]> {
     const k = `${country ?? ""}:${units}`;
@@ -98,8 +119,21 @@ export async function decide(ctx: PlanContext, contactIds: readonly string[]): P
       out.push({ kind: "refuse", contactId, variant, code: e.code, reason: e.message });
       continue;
     }
-    const provider = await ctx.providerFor(v.recipient.country, v.costs);
-    const cost = provider ? (v.costs.find((x) => x.provider === provider) ?? null) : null;
+    let segments = v.sms?.segments ?? 1;
+    let costs = v.costs;
+    if (v.sms && v.content.text) {
+      const sent = smsShape(ctx.sentSmsText(v.content.text)).segments;
+      if (sent > MAX_SEGMENTS) {
+        out.push({ kind: "refuse", contactId, variant, code: "too_long", reason: `${sent} segments with its links tracked; at most ${MAX_SEGMENTS}: shorten the text or send with track_links: false` });
+        continue;
+      }
+      if (sent !== segments) {
+        segments = sent;
+        costs = await ctx.costOf(v.recipient.country, sent);
+      }
+    }
+    const provider = await ctx.providerFor(v.recipient.country, costs);
+    const cost = provider ? (costs.find((x) => x.provider === provider) ?? null) : null;
     if (v.errors.length) {
       // Quiet hours alone: deferred to the end of the recipient's window.
       out.push({ kind: "defer", contactId, variant, until: v.quiet.allowedAt!, reason: `quiet hours (${v.quiet.localTime} ${v.quiet.zone})`, provider, cost });
@@ -109,7 +143,7 @@ export async function decide(ctx: PlanContext, contactIds: readonly string[]): P
       out.push({ kind: "defer", contactId, variant, until: new Date(now.getTime() + 60_000), reason: "no SMS provider can take the message now (circuits open)", provider: null, cost: null });
       continue;
     }
-    out.push({ kind: "send", contactId, variant, address: v.recipient.address!, content: v.content, segments: v.sms?.segments ?? 1, country: v.recipient.country, provider, cost });
+    out.push({ kind: "send", contactId, variant, address: v.recipient.address!, content: v.content, segments, country: v.recipient.country, provider, cost });
   }
   return out;
 }

@@ -162,7 +162,7 @@ class ChunkRun {
   private lastStatusCheck = 0;
 
   constructor(private readonly d: WorkerDeps, private readonly send: SendRow, private readonly org: OrgInfo, private readonly spec: BulkSpec) {
-    this.ctx = new PlanContext(d.db, org, spec, d.svc.config.smsOrder, d.now());
+    this.ctx = new PlanContext(d.db, org, spec, d.svc.config.smsOrder, d.now(), d.svc.trackingBase());
   }
 
   async cancelled(): Promise<boolean> {

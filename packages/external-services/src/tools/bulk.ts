@@ -179,7 +179,7 @@ export const sendBulk = defineTool({
       },
       segmentId: i.segment_id, contactIds: i.contact_ids, provider: i.provider, trackLinks: i.track_links, idempotencyKey: i.idempotency_key, confirmationToken: i.confirmation_token,
     };
-    const p = await prepareSend(db, ctx.org, cfg, svc.config.smsOrder, req, now);
+    const p = await prepareSend(db, ctx.org, cfg, svc.config.smsOrder, req, now, svc.trackingBase());
     if (p.spec.channel === "EMAIL" && svc.config.smtp.mode === "live" && !svc.config.publicUrl) {
       throw new UserError("Campaign email carries an unsubscribe link and open/click tracking answered by the HTTP host: set MESSAGING_PUBLIC_URL (the host's public https URL) before sending campaign email.");
     }
