@@ -13,4 +13,6 @@ export type { PointForecast } from "./naive.ts";
 export { FORECAST_CANDIDATES, forecastWith, seasonalNaiveMae, mape, backtest, forecastSeries } from "./forecast.ts";
 export type { ForecastMethod, MethodForecast, CandidateScore, BacktestReport, ForecastPoint, ForecastReport, ForecastOptions } from "./forecast.ts";
 export { detectAnomalies } from "./anomalies.ts";
+export { mannKendall } from "./trend-test.ts";
+export type { MannKendall } from "./trend-test.ts";
 export type { Anomaly, AnomalyReport, AnomalyOptions } from "./anomalies.ts";
