@@ -1,0 +1,210 @@
+// The KPI reads: one set-based statement per family of KPIs (contacts, engagement, messages,
+// conversions, website), each grouped by bucket and over the whole window in one pass (grouping
+// sets), so distinct counts (active contacts, visitors) are distinct per bucket and per window.
+// A bucket is a local day of the organization's time zone, or 7 local days counted from the
+// window's first day; PostgreSQL does the calendar (`at time zone`).
+import { Prisma } from "@marketsage/db";
+import type { DbHandle, OrgInfo } from "@marketsage/core";
+import { reportingAmountSql } from "@marketsage/domain";
+
+export type Granularity = "day" | "week";
+
+export interface Window {
+  from: Date;
+  to: Date;
+  timeZone: string;
+  /** null: the whole window only. */
+  granularity: Granularity | null;
+}
+
+/** A row per bucket (its first local day, "YYYY-MM-DD") and one for the whole window (bucket null). */
+export type Grouped<T> = { buckets: Map<string, T>; total: T | undefined };
+
+type Org = Pick<OrgInfo, "id" | "reportingCurrency">;
+
+const localDay = (w: Window, col: Prisma.Sql) => Prisma.sql`((${col}) at time zone ${w.timeZone})::date`;
+const firstDay = (w: Window) => Prisma.sql`((${w.from}::timestamptz) at time zone ${w.timeZone})::date`;
+
+/** The local date a fact at `col` is bucketed under (null without buckets). */
+function bucketOf(w: Window, col: Prisma.Sql): Prisma.Sql {
+  if (w.granularity === null) return Prisma.sql`null::date`;
+  if (w.granularity === "day") return localDay(w, col);
+  return Prisma.sql`(${firstDay(w)} + ((${localDay(w, col)} - ${firstDay(w)}) / 7) * 7)`;
+}
+
+/** The instant a bucket (its local date `b`) starts, clipped to the window. */
+const bucketStart = (w: Window, b: Prisma.Sql) => (w.granularity === null ? Prisma.sql`${w.from}::timestamptz` : Prisma.sql`greatest(${w.from}::timestamptz, (${b})::timestamp at time zone ${w.timeZone})`);
+/** The instant a bucket ends, clipped to the window. */
+const bucketEnd = (w: Window, b: Prisma.Sql) =>
+  w.granularity === null ? Prisma.sql`${w.to}::timestamptz` : Prisma.sql`least(${w.to}::timestamptz, ((${b}) + ${w.granularity === "day" ? 1 : 7}::int)::timestamp at time zone ${w.timeZone})`;
+
+const groupBy = (w: Window) => (w.granularity === null ? Prisma.sql`group by ()` : Prisma.sql`group by grouping sets ((b), ())`);
+const label = (w: Window) => (w.granularity === null ? Prisma.sql`null::text as b, 1 as g` : Prisma.sql`to_char(b, 'YYYY-MM-DD') as b, grouping(b) as g`);
+
+function grouped<R extends { b: string | null; g: number }, T>(rows: R[], f: (r: R) => T): Grouped<T> {
+  const out: Grouped<T> = { buckets: new Map(), total: undefined };
+  for (const r of rows) {
+    if (Number(r.g) === 1) out.total = f(r);
+    else out.buckets.set(r.b!, f(r));
+  }
+  return out;
+}
+
+const inWindow = (w: Window, col: Prisma.Sql) => Prisma.sql`${col} >= ${w.from} and ${col} < ${w.to}`;
+
+export interface ContactTally {
+  created: number;
+}
+
+/** Contacts created per bucket and in the window, and the organization's total at the window's end. */
+export async function contactTallies(db: DbHandle, org: Org, w: Window): Promise<{ created: Grouped<ContactTally>; totalAtEnd: number }> {
+  // The total now is the trigger-kept contact_counts; the contacts created since the window's end
+  // (few for a window ending now) are taken off.
+  const [rows, [end]] = await Promise.all([
+    db.$queryRaw<Array<{ b: string | null; g: number; created: number }>>`
+      select ${label(w)}, count(*)::int as created
+        from (select ${bucketOf(w, Prisma.sql`c.created_at`)} as b from contacts c
+               where c.organization_id = ${org.id}::uuid and ${inWindow(w, Prisma.sql`c.created_at`)}) x
+       ${groupBy(w)}`,
+    db.$queryRaw<Array<{ n: number }>>`
+      select ((select coalesce(sum(n), 0) from contact_counts where organization_id = ${org.id}::uuid)
+            - (select count(*) from contacts where organization_id = ${org.id}::uuid and created_at >= ${w.to}))::float8 as n`,
+  ]);
+  return { created: grouped(rows, (r) => ({ created: r.created })), totalAtEnd: Number(end!.n) };
+}
+
+/**
+ * Active contacts: distinct contacts with an inbound engagement — an OPENED, CLICKED or REPLIED
+ * message event, a website touchpoint as an identified visitor (touchpoints.contact_id), or a
+ * conversion — in each bucket and in the window.
+ */
+export async function activeContacts(db: DbHandle, org: Org, w: Window): Promise<Grouped<number>> {
+  const o = Prisma.sql`${org.id}::uuid`;
+  const rows = await db.$queryRaw<Array<{ b: string | null; g: number; n: number }>>`
+    select ${label(w)}, count(distinct contact_id)::int as n from (
+      select ${bucketOf(w, Prisma.sql`e.occurred_at`)} as b, e.contact_id from message_events e
+       where e.organization_id = ${o} and e.type in ('OPENED', 'CLICKED', 'REPLIED') and ${inWindow(w, Prisma.sql`e.occurred_at`)} and e.contact_id is not null
+      union all
+      select ${bucketOf(w, Prisma.sql`t.occurred_at`)}, t.contact_id from touchpoints t
+       where t.organization_id = ${o} and ${inWindow(w, Prisma.sql`t.occurred_at`)} and t.contact_id is not null
+      union all
+      select ${bucketOf(w, Prisma.sql`x.occurred_at`)}, x.contact_id from conversions x
+       where x.organization_id = ${o} and ${inWindow(w, Prisma.sql`x.occurred_at`)} and x.contact_id is not null) a
+    ${groupBy(w)}`;
+  return grouped(rows, (r) => r.n);
+}
+
+export interface MessageTally {
+  /** Provider-accepted, per channel. */
+  sentEmail: number;
+  sentSms: number;
+  sentWhatsapp: number;
+  sent: number;
+  delivered: number;
+  emailDelivered: number;
+  emailOpened: number;
+  clicked: number;
+  /** Reporting currency, over the costs with an FX rate. */
+  cost: number;
+  costNoFx: number;
+}
+
+/**
+ * The outbound messages created in each bucket and in the window, with the flags their events
+ * give them up to now (campaign-analytics' marketsage_event_flags: any event but QUEUED and
+ * FAILED = sent; DELIVERED or an open, click, reply or unsubscribe = delivered; OPENED or
+ * CLICKED = opened), and their cost. A message's events are never before its creation (every
+ * writer clamps them), so only the events since the window's start are read.
+ */
+export async function messageTallies(db: DbHandle, org: Org, w: Window): Promise<Grouped<MessageTally>> {
+  const o = Prisma.sql`${org.id}::uuid`;
+  const rows = await db.$queryRaw<Array<{ b: string | null; g: number } & Record<string, number>>>`
+    with m as (
+      select m.id, m.channel, ${bucketOf(w, Prisma.sql`m.created_at`)} as b, m.cost,
+             ${reportingAmountSql(org, Prisma.sql`m.cost`, Prisma.sql`m.currency`, Prisma.sql`m.created_at`)} as cost_r
+        from messages m
+       where m.organization_id = ${o} and m.direction = 'OUTBOUND' and ${inWindow(w, Prisma.sql`m.created_at`)}),
+    f as (
+      select e.message_id,
+             bool_or(e.type not in ('QUEUED', 'FAILED')) as sent,
+             bool_or(e.type in ('DELIVERED', 'OPENED', 'CLICKED', 'REPLIED', 'UNSUBSCRIBED')) as delivered,
+             bool_or(e.type in ('OPENED', 'CLICKED')) as opened,
+             bool_or(e.type = 'CLICKED') as clicked
+        from message_events e
+       where e.organization_id = ${o} and e.occurred_at >= ${w.from} and e.message_id in (select id from m)
+       group by e.message_id)
+    select ${label(w)},
+           count(*) filter (where f.sent and m.channel = 'EMAIL')::int as sent_email,
+           count(*) filter (where f.sent and m.channel = 'SMS')::int as sent_sms,
+           count(*) filter (where f.sent and m.channel = 'WHATSAPP')::int as sent_whatsapp,
+           count(*) filter (where f.sent)::int as sent,
+           count(*) filter (where f.delivered)::int as delivered,
+           count(*) filter (where f.delivered and m.channel = 'EMAIL')::int as email_delivered,
+           count(*) filter (where f.opened and m.channel = 'EMAIL')::int as email_opened,
+           count(*) filter (where f.clicked)::int as clicked,
+           coalesce(sum(m.cost_r), 0)::float8 as cost,
+           count(*) filter (where m.cost is not null and m.cost_r is null)::int as cost_no_fx
+      from m left join f on f.message_id = m.id
+    ${groupBy(w)}`;
+  return grouped(rows, (r) => ({
+    sentEmail: r.sent_email!, sentSms: r.sent_sms!, sentWhatsapp: r.sent_whatsapp!, sent: r.sent!, delivered: r.delivered!,
+    emailDelivered: r.email_delivered!, emailOpened: r.email_opened!, clicked: r.clicked!, cost: Number(r.cost), costNoFx: r.cost_no_fx!,
+  }));
+}
+
+export interface ConversionTally {
+  conversions: number;
+  revenue: number;
+  revenueNoFx: number;
+}
+
+/** Conversions that occurred in each bucket and in the window, and their value in the reporting currency. */
+export async function conversionTallies(db: DbHandle, org: Org, w: Window): Promise<Grouped<ConversionTally>> {
+  const rows = await db.$queryRaw<Array<{ b: string | null; g: number; conversions: number; revenue: number; no_fx: number }>>`
+    select ${label(w)}, count(*)::int as conversions, coalesce(sum(v), 0)::float8 as revenue, count(*) filter (where v is null)::int as no_fx
+      from (select ${bucketOf(w, Prisma.sql`x.occurred_at`)} as b, ${reportingAmountSql(org, Prisma.sql`x.value`, Prisma.sql`x.currency`, Prisma.sql`x.occurred_at`)} as v
+              from conversions x where x.organization_id = ${org.id}::uuid and ${inWindow(w, Prisma.sql`x.occurred_at`)}) x
+    ${groupBy(w)}`;
+  return grouped(rows, (r) => ({ conversions: r.conversions, revenue: Number(r.revenue), revenueNoFx: r.no_fx }));
+}
+
+export interface VisitorTally {
+  visitors: number;
+  converting: number;
+}
+
+/**
+ * Distinct visitors (bots left out) with a session started in each bucket and in the window, and
+ * of them those with a conversion (conversions.visitor_id) in the same bucket or window. A
+ * visitor counts once at its first session of the bucket: the session whose visitor's previous
+ * session (prev_started_at, kept by leadpulse's triggers) started before the bucket.
+ */
+export async function visitorTallies(db: DbHandle, org: Org, w: Window): Promise<Grouped<VisitorTally>> {
+  const o = Prisma.sql`${org.id}::uuid`;
+  const visited = (visitor: Prisma.Sql, from: Prisma.Sql, to: Prisma.Sql) =>
+    Prisma.sql`exists (select 1 from visitor_sessions s where s.visitor_id = ${visitor} and s.organization_id = ${o} and s.started_at >= ${from} and s.started_at < ${to})`;
+  const notBot = (col: Prisma.Sql) => Prisma.sql`not exists (select 1 from visitors v where v.id = ${col} and v.is_bot)`;
+  const [sessions, converting] = await Promise.all([
+    db.$queryRaw<Array<{ b: string | null; g: number; in_bucket: number; in_window: number }>>`
+      select ${label(w)},
+             count(*) filter (where prev_started_at is null or prev_started_at < ${bucketStart(w, Prisma.sql`b`)})::int as in_bucket,
+             count(*) filter (where prev_started_at is null or prev_started_at < ${w.from})::int as in_window
+        from (select ${bucketOf(w, Prisma.sql`s.started_at`)} as b, s.prev_started_at from visitor_sessions s
+               where s.organization_id = ${o} and ${inWindow(w, Prisma.sql`s.started_at`)} and ${notBot(Prisma.sql`s.visitor_id`)}) s
+      ${groupBy(w)}`,
+    db.$queryRaw<Array<{ b: string | null; g: number; in_bucket: number; in_window: number }>>`
+      with x as (
+        select distinct ${bucketOf(w, Prisma.sql`x.occurred_at`)} as b, x.visitor_id from conversions x
+         where x.organization_id = ${o} and x.visitor_id is not null and ${inWindow(w, Prisma.sql`x.occurred_at`)} and ${notBot(Prisma.sql`x.visitor_id`)})
+      select ${label(w)},
+             count(distinct x.visitor_id) filter (where ${visited(Prisma.sql`x.visitor_id`, bucketStart(w, Prisma.sql`x.b`), bucketEnd(w, Prisma.sql`x.b`))})::int as in_bucket,
+             count(distinct x.visitor_id) filter (where ${visited(Prisma.sql`x.visitor_id`, Prisma.sql`${w.from}::timestamptz`, Prisma.sql`${w.to}::timestamptz`)})::int as in_window
+        from x
+      ${groupBy(w)}`,
+  ]);
+  const conv = grouped(converting, (r) => (Number(r.g) === 1 ? r.in_window : r.in_bucket));
+  const out = grouped(sessions, (r) => ({ visitors: Number(r.g) === 1 ? r.in_window : r.in_bucket, converting: 0 }));
+  for (const [b, t] of out.buckets) t.converting = conv.buckets.get(b) ?? 0;
+  if (out.total) out.total.converting = conv.total ?? 0;
+  return out;
+}
