@@ -1,12 +1,11 @@
 // Small tables: conversions (collected from the message and web generators), fx_rates (daily USD
-// rates with a gentle drift), alert_thresholds and the alerts they fired in the past.
-import { anomalyDay } from "./campaigns.ts";
+// rates with a gentle drift) and alert_thresholds (the rules; alerts are fired by monitoring's evaluator).
 import type { SeedContext } from "./context.ts";
-import { CopyWriter, NULL, esc, flushFull } from "./copy.ts";
+import { CopyWriter, esc, flushFull } from "./copy.ts";
 import { demoUserId } from "./demo-accounts.ts";
 import { USD_RATES } from "./geo.ts";
 import { Rng } from "./prng.ts";
-import { DAY, HOUR, MINUTE, isoDate, ts } from "./time.ts";
+import { DAY, isoDate, ts } from "./time.ts";
 
 export async function loadConversions(ctx: SeedContext, lines: readonly string[]): Promise<void> {
   const w = await CopyWriter.open(ctx.loader.client(0), "conversions", ["id", "organization_id", "contact_id", "visitor_id", "campaign_id", "message_id", "type", "value", "currency", "occurred_at"]);
@@ -41,38 +40,25 @@ export async function loadFxRates(ctx: SeedContext): Promise<void> {
 }
 
 interface Threshold { name: string; metric: string; operator: string; value: number; window: number; severity: "INFO" | "WARNING" | "CRITICAL" }
+// In monitoring's rule language (set_alert_threshold): above | below a value over the window, or
+// rises_by | falls_by a fraction vs the previous equal window; metrics are its KPIs.
 const THRESHOLDS: Threshold[] = [
-  { name: "SMS delivery rate below 90%", metric: "delivery_rate", operator: "<", value: 0.9, window: 60, severity: "CRITICAL" },
-  { name: "Unsubscribe rate above 2%", metric: "unsubscribe_rate", operator: ">", value: 0.02, window: 1440, severity: "WARNING" },
-  { name: "Email bounce rate above 5%", metric: "bounce_rate", operator: ">", value: 0.05, window: 1440, severity: "WARNING" },
-  { name: "Open rate below 15%", metric: "open_rate", operator: "<", value: 0.15, window: 10080, severity: "INFO" },
+  { name: "Delivery rate below 90%", metric: "delivery_rate", operator: "below", value: 0.9, window: 60, severity: "CRITICAL" },
+  { name: "Click rate below 1%", metric: "click_rate", operator: "below", value: 0.01, window: 1440, severity: "WARNING" },
+  { name: "Visitors fall by half", metric: "visitors", operator: "falls_by", value: 0.5, window: 1440, severity: "WARNING" },
+  { name: "Open rate below 15%", metric: "open_rate", operator: "below", value: 0.15, window: 10080, severity: "INFO" },
 ];
 
+/** The demo's alert rules. No alert rows: alerts are what monitoring's evaluator fires from the data (a seeded one would be a made-up figure). */
 export async function loadAlerts(ctx: SeedContext): Promise<void> {
   const { tl } = ctx;
   const th = await CopyWriter.open(ctx.loader.client(0), "alert_thresholds", ["id", "organization_id", "name", "metric", "operator", "value", "window_minutes", "severity", "enabled", "created_by_id", "created_at"]);
-  const al = await CopyWriter.open(ctx.loader.client(1), "alerts", ["id", "organization_id", "threshold_id", "metric", "observed_value", "threshold_value", "severity", "message", "fired_at", "resolved_at"]);
   for (const [oi, org] of ctx.orgs.entries()) {
     const rng = new Rng(ctx.seed, `alerts:${org.slug}`);
-    const ids = THRESHOLDS.map(() => rng.uuid());
     THRESHOLDS.forEach((t, k) => {
       const created = tl.start + (20 + 30 * k) * DAY;
-      th.row([ids[k], org.id, esc(t.name), t.metric, t.operator, String(t.value), String(t.window), t.severity, k === 3 && oi === 1 ? "f" : "t", demoUserId(oi, 1), ts(created)].join("\t"));
+      th.row([rng.uuid(), org.id, esc(t.name), t.metric, t.operator, String(t.value), String(t.window), t.severity, k === 3 && oi === 1 ? "f" : "t", demoUserId(oi, 1), ts(created)].join("\t"));
     });
-    const fire = (k: number, at: number, observed: number, context: string, resolvedAfter: number | null) => {
-      const t = THRESHOLDS[k]!;
-      const message = `${t.metric} ${observed.toFixed(3)} ${t.operator} ${t.value} over the last ${t.window} minutes (${context})`;
-      const resolved = resolvedAfter === null || at + resolvedAfter > tl.now ? NULL : ts(at + resolvedAfter);
-      al.row([rng.uuid(), org.id, ids[k], t.metric, observed.toFixed(4), String(t.value), t.severity, esc(message), ts(at), resolved].join("\t"));
-    };
-    // The delivery-failure anomaly day fired the CRITICAL alert (and it resolved hours later).
-    const bad = anomalyDay(tl.now, oi) + 9 * HOUR + 40 * MINUTE;
-    fire(0, bad, 0.55 + rng.uniform(0, 0.05), "SMS provider outage", 5 * HOUR);
-    fire(1, tl.now - rng.uniform(40, 80) * DAY, 0.026 + rng.uniform(0, 0.01), "after a campaign send", DAY);
-    fire(2, tl.now - rng.uniform(100, 200) * DAY, 0.061 + rng.uniform(0, 0.02), "imported list", 2 * DAY);
-    fire(0, tl.now - rng.uniform(150, 300) * DAY, 0.84 + rng.uniform(0, 0.04), "carrier congestion", 2 * HOUR);
   }
-  const [a, b] = await Promise.all([th.end(), al.end()]);
-  ctx.loader.record(a);
-  ctx.loader.record(b);
+  ctx.loader.record(await th.end());
 }
