@@ -25,7 +25,8 @@ const clients: TestClient[] = [];
 
 beforeAll(async () => {
   runtime = testRuntime(tdb.url, { now: () => tdb.now });
-  sql = new pg.Client({ connectionString: tdb.url });
+  // The servers' sessions run in UTC (packages/db SESSION_OPTIONS): "the rate of the day" is the UTC day there and here.
+  sql = new pg.Client({ connectionString: tdb.url, options: "-c timezone=UTC" });
   await sql.connect();
 });
 afterAll(async () => {

@@ -118,33 +118,38 @@ export interface MessageTally {
  */
 export async function messageTallies(db: DbHandle, org: Org, w: Window): Promise<Grouped<MessageTally>> {
   const o = Prisma.sql`${org.id}::uuid`;
+  // Flags per message (a join the planner may run as index probes or as one hash of the events),
+  // then one row per (bucket, currency, FX day) so each stored rate is looked up once per group.
   const rows = await db.$queryRaw<Array<{ b: string | null; g: number } & Record<string, number>>>`
-    with m as (
-      select m.id, m.channel, ${bucketOf(w, Prisma.sql`m.created_at`)} as b, m.cost,
-             ${reportingAmountSql(org, Prisma.sql`m.cost`, Prisma.sql`m.currency`, Prisma.sql`m.created_at`)} as cost_r
+    with f as (
+      select m.id, m.channel, ${bucketOf(w, Prisma.sql`m.created_at`)} as b, m.cost, m.currency, m.created_at::date as fx_day,
+             coalesce(bool_or(e.type not in ('QUEUED', 'FAILED')), false) as sent,
+             coalesce(bool_or(e.type in ('DELIVERED', 'OPENED', 'CLICKED', 'REPLIED', 'UNSUBSCRIBED')), false) as delivered,
+             coalesce(bool_or(e.type in ('OPENED', 'CLICKED')), false) as opened,
+             coalesce(bool_or(e.type = 'CLICKED'), false) as clicked
         from messages m
-       where m.organization_id = ${o} and m.direction = 'OUTBOUND' and ${inWindow(w, Prisma.sql`m.created_at`)}),
-    f as (
-      select e.message_id,
-             bool_or(e.type not in ('QUEUED', 'FAILED')) as sent,
-             bool_or(e.type in ('DELIVERED', 'OPENED', 'CLICKED', 'REPLIED', 'UNSUBSCRIBED')) as delivered,
-             bool_or(e.type in ('OPENED', 'CLICKED')) as opened,
-             bool_or(e.type = 'CLICKED') as clicked
-        from message_events e
-       where e.organization_id = ${o} and e.occurred_at >= ${w.from} and e.message_id in (select id from m)
-       group by e.message_id)
+        left join message_events e on e.message_id = m.id and e.organization_id = ${o} and e.occurred_at >= ${w.from}
+       where m.organization_id = ${o} and m.direction = 'OUTBOUND' and ${inWindow(w, Prisma.sql`m.created_at`)}
+       group by m.id),
+    d as (
+      select b, currency, fx_day,
+             count(*) filter (where sent and channel = 'EMAIL') as sent_email,
+             count(*) filter (where sent and channel = 'SMS') as sent_sms,
+             count(*) filter (where sent and channel = 'WHATSAPP') as sent_whatsapp,
+             count(*) filter (where sent) as sent,
+             count(*) filter (where delivered) as delivered,
+             count(*) filter (where delivered and channel = 'EMAIL') as email_delivered,
+             count(*) filter (where opened and channel = 'EMAIL') as email_opened,
+             count(*) filter (where clicked) as clicked,
+             sum(cost) as cost, count(cost) as costed
+        from f group by b, currency, fx_day),
+    r as (select d.*, ${reportingAmountSql(org, Prisma.sql`d.cost`, Prisma.sql`d.currency`, Prisma.sql`d.fx_day::timestamptz`)} as cost_r from d)
     select ${label(w)},
-           count(*) filter (where f.sent and m.channel = 'EMAIL')::int as sent_email,
-           count(*) filter (where f.sent and m.channel = 'SMS')::int as sent_sms,
-           count(*) filter (where f.sent and m.channel = 'WHATSAPP')::int as sent_whatsapp,
-           count(*) filter (where f.sent)::int as sent,
-           count(*) filter (where f.delivered)::int as delivered,
-           count(*) filter (where f.delivered and m.channel = 'EMAIL')::int as email_delivered,
-           count(*) filter (where f.opened and m.channel = 'EMAIL')::int as email_opened,
-           count(*) filter (where f.clicked)::int as clicked,
-           coalesce(sum(m.cost_r), 0)::float8 as cost,
-           count(*) filter (where m.cost is not null and m.cost_r is null)::int as cost_no_fx
-      from m left join f on f.message_id = m.id
+           coalesce(sum(sent_email), 0)::int as sent_email, coalesce(sum(sent_sms), 0)::int as sent_sms, coalesce(sum(sent_whatsapp), 0)::int as sent_whatsapp,
+           coalesce(sum(sent), 0)::int as sent, coalesce(sum(delivered), 0)::int as delivered, coalesce(sum(email_delivered), 0)::int as email_delivered,
+           coalesce(sum(email_opened), 0)::int as email_opened, coalesce(sum(clicked), 0)::int as clicked,
+           coalesce(sum(cost_r), 0)::float8 as cost, coalesce(sum(costed) filter (where cost is not null and cost_r is null), 0)::int as cost_no_fx
+      from r
     ${groupBy(w)}`;
   return grouped(rows, (r) => ({
     sentEmail: r.sent_email!, sentSms: r.sent_sms!, sentWhatsapp: r.sent_whatsapp!, sent: r.sent!, delivered: r.delivered!,
@@ -161,9 +166,13 @@ export interface ConversionTally {
 /** Conversions that occurred in each bucket and in the window, and their value in the reporting currency. */
 export async function conversionTallies(db: DbHandle, org: Org, w: Window): Promise<Grouped<ConversionTally>> {
   const rows = await db.$queryRaw<Array<{ b: string | null; g: number; conversions: number; revenue: number; no_fx: number }>>`
-    select ${label(w)}, count(*)::int as conversions, coalesce(sum(v), 0)::float8 as revenue, count(*) filter (where v is null)::int as no_fx
-      from (select ${bucketOf(w, Prisma.sql`x.occurred_at`)} as b, ${reportingAmountSql(org, Prisma.sql`x.value`, Prisma.sql`x.currency`, Prisma.sql`x.occurred_at`)} as v
-              from conversions x where x.organization_id = ${org.id}::uuid and ${inWindow(w, Prisma.sql`x.occurred_at`)}) x
+    with d as (
+      select ${bucketOf(w, Prisma.sql`x.occurred_at`)} as b, x.currency, x.occurred_at::date as fx_day, count(*) as n, sum(x.value) as value
+        from conversions x where x.organization_id = ${org.id}::uuid and ${inWindow(w, Prisma.sql`x.occurred_at`)}
+       group by 1, 2, 3),
+    r as (select d.*, ${reportingAmountSql(org, Prisma.sql`d.value`, Prisma.sql`d.currency`, Prisma.sql`d.fx_day::timestamptz`)} as v from d)
+    select ${label(w)}, coalesce(sum(n), 0)::int as conversions, coalesce(sum(v), 0)::float8 as revenue, coalesce(sum(n) filter (where v is null), 0)::int as no_fx
+      from r
     ${groupBy(w)}`;
   return grouped(rows, (r) => ({ conversions: r.conversions, revenue: Number(r.revenue), revenueNoFx: r.no_fx }));
 }
