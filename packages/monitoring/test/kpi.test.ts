@@ -182,6 +182,7 @@ describe("get_kpi_dashboard", () => {
       [A.id, A.reportingCurrency, out.range.previous_from, out.range.to],
     );
     expect(fx!.cost).toBeGreaterThan(0);
+    expect(fx!.conv).toBeGreaterThan(0);
     expect(out.fx_missing).toBe(0);
   });
 

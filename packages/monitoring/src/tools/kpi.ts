@@ -107,7 +107,7 @@ export const getKpiDashboard = defineTool({
         const rel = k.change_ratio === null ? "n/a" : signed(`${(k.change_ratio * 100).toFixed(2)}%`, k.change_ratio);
         return `- ${k.label} (${k.kpi}, ${k.unit}${k.currency ? ` ${k.currency}` : ""}): ${show(k, k.value)} vs ${show(k, k.previous)}: ${ch} abs, ${rel} rel | ${k.series.map((x) => (x === null ? "–" : show(k, x, false))).join(" ")}`;
       }),
-      o.fx_missing ? `${o.fx_missing} amount(s) had no FX rate and are left out of revenue/cost.` : "",
+      `Amounts without a stored FX rate, left out of revenue and cost: ${o.fx_missing}.`,
     ),
 });
 
