@@ -230,6 +230,18 @@ describe("get_kpi_dashboard", () => {
     expect(afterB.kpis).not.toEqual(afterA.kpis);
   });
 
+  it("an amount in a currency without a stored rate is counted, left out of revenue, and said", async () => {
+    const a = await as(A, "USER");
+    const before = await call(a, "get_kpi_dashboard", { period: "7d", kpis: ["conversions", "revenue"] });
+    await sql.query(`insert into conversions (id, organization_id, type, value, currency, occurred_at) values ($1, $2, 'purchase', 5000, 'JPY', $3)`, [randomUUID(), A.id, new Date(tdb.now.getTime() - 7_200_000)]);
+    const r = await a.client.callTool({ name: "get_kpi_dashboard", arguments: { period: "7d", kpis: ["conversions", "revenue"] } });
+    const after = r.structuredContent as typeof before;
+    expect(after.kpis[0].value).toBe(before.kpis[0].value + 1);
+    expect(after.kpis[1].value).toBe(before.kpis[1].value);
+    expect(after.fx_missing).toBe(before.fx_missing + 1);
+    expect((r.content as Array<{ text: string }>)[0]!.text).toMatch(new RegExp(`without a stored FX rate, left out of revenue and cost: ${after.fx_missing}\\.`));
+  });
+
   it("strict input and clear refusals", async () => {
     const c = await as(A, "USER");
     const bad = await c.client.callTool({ name: "get_kpi_dashboard", arguments: { period: "30d", organization_id: B.id } });
