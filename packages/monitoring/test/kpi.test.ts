@@ -212,6 +212,11 @@ describe("get_kpi_dashboard", () => {
     expect(values.get("delivery_rate")).toBe(out.kpis[0].value);
     expect(series.get("revenue")!.map((p) => p.value)).toEqual(out.kpis[1].series);
     expect(series.get("revenue")!.map((p) => p.start)).toEqual(Array.from({ length: 7 }, (_, i) => plusDays(out.range.first_day, i)));
+    // Cost alone (read without the events) and ROI equal the hand SQL too.
+    const [costOnly, want] = await Promise.all([kpiValues(runtime.db, org, { kpis: ["cost", "roi"], from, to }), hand(A, from, to)]);
+    expectSame("cost", costOnly.get("cost")!, want.get("cost")!, "cost alone");
+    expectSame("roi", costOnly.get("roi")!, want.get("roi")!, "roi with cost alone");
+    expect(costOnly.get("cost")).toBeGreaterThan(0);
   });
 
   it("isolation: a conversion added to A moves A's revenue by its converted value and leaves B's numbers alone", async () => {

@@ -116,8 +116,12 @@ export interface MessageTally {
  * CLICKED = opened), and their cost. A message's events are never before its creation (every
  * writer clamps them), so only the events since the window's start are read.
  */
-export async function messageTallies(db: DbHandle, org: Org, w: Window): Promise<Grouped<MessageTally>> {
+export async function messageTallies(db: DbHandle, org: Org, w: Window, opt: { flags: boolean } = { flags: true }): Promise<Grouped<MessageTally>> {
   const o = Prisma.sql`${org.id}::uuid`;
+  // Cost alone needs no events.
+  const events = opt.flags
+    ? Prisma.sql`left join message_events e on e.message_id = m.id and e.organization_id = ${o} and e.occurred_at >= ${w.from}`
+    : Prisma.sql`left join (select null::uuid as message_id, null::"MessageEventType" as type) e on false`;
   // Flags per message (a join the planner may run as index probes or as one hash of the events),
   // then one row per (bucket, currency, FX day) so each stored rate is looked up once per group.
   const rows = await db.$queryRaw<Array<{ b: string | null; g: number } & Record<string, number>>>`
@@ -128,7 +132,7 @@ export async function messageTallies(db: DbHandle, org: Org, w: Window): Promise
              coalesce(bool_or(e.type in ('OPENED', 'CLICKED')), false) as opened,
              coalesce(bool_or(e.type = 'CLICKED'), false) as clicked
         from messages m
-        left join message_events e on e.message_id = m.id and e.organization_id = ${o} and e.occurred_at >= ${w.from}
+        ${events}
        where m.organization_id = ${o} and m.direction = 'OUTBOUND' and ${inWindow(w, Prisma.sql`m.created_at`)}
        group by m.id),
     d as (

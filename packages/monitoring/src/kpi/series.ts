@@ -19,7 +19,7 @@ import {
   type Window,
 } from "./queries.ts";
 
-type Family = "contacts" | "active" | "messages" | "conversions" | "visitors";
+type Family = "contacts" | "active" | "messages" | "cost" | "conversions" | "visitors";
 
 const FAMILY: Record<KpiName, readonly Family[]> = {
   contacts_total: ["contacts"],
@@ -34,8 +34,8 @@ const FAMILY: Record<KpiName, readonly Family[]> = {
   click_rate: ["messages"],
   conversions: ["conversions"],
   revenue: ["conversions"],
-  cost: ["messages"],
-  roi: ["messages", "conversions"],
+  cost: ["cost"],
+  roi: ["cost", "conversions"],
   visitors: ["visitors"],
   visitor_conversion_rate: ["visitors"],
 };
@@ -114,7 +114,7 @@ export async function computeKpis(db: DbHandle, org: OrgInfo, kpis: readonly Kpi
   const [contacts, active, messages, conversions, visitors] = await Promise.all([
     need.has("contacts") ? contactTallies(db, org, win) : undefined,
     need.has("active") ? activeContacts(db, org, win) : none<number>(),
-    need.has("messages") ? messageTallies(db, org, win) : none<MessageTally>(),
+    need.has("messages") || need.has("cost") ? messageTallies(db, org, win, { flags: need.has("messages") }) : none<MessageTally>(),
     need.has("conversions") ? conversionTallies(db, org, win) : none<ConversionTally>(),
     need.has("visitors") ? visitorTallies(db, org, win) : none<VisitorTally>(),
   ]);
