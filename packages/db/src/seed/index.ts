@@ -11,6 +11,8 @@ export { seedDatabase, SeedError } from "./run.ts";
 export type { SeedOptions, SeedSummary } from "./run.ts";
 export type { Scale } from "./config.ts";
 export { DEMO_ORGS, DEMO_ROLES, demoApiKey, demoApiKeyId, demoUserId } from "./demo-accounts.ts";
+/** The documented incidents of the demo data (monitoring finds them): a delivery-failure day and a volume spike per organization. */
+export { anomalyDay, spikeDay } from "./campaigns.ts";
 
 export interface SeedCliArgs {
   scale: Scale;
