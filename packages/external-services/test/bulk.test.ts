@@ -175,6 +175,9 @@ describe("send_bulk", () => {
 
   it("a STOP (opt-out) after enqueue is honoured at send time; cancel stops the rest", async () => {
     clock = DAY;
+    // No worker may run between enqueue and the STOP, or it could send before the opt-out exists.
+    await worker?.stop();
+    worker = null;
     const s = await segment(60);
     const base = { segment_id: s.id, campaign: { name: "Stop mid-job", channel: "SMS", text: "Deals" }, provider: "twilio", idempotency_key: `bulk-${randomUUID()}` };
     const sent = await call("send_bulk", base); // under the confirmation threshold
