@@ -30,7 +30,7 @@ export type { AuditVerification, ChainVerification, AuditLogVerification } from 
 export { createRateLimiter, createKeyedLimiter, ROLE_CALLS_PER_MINUTE } from "./rate-limit.ts";
 export type { RateLimiter, KeyedLimiter } from "./rate-limit.ts";
 export { defineTool, isWriteTool } from "./tool.ts";
-export type { ToolDefinition, AnyTool, ToolContext, ToolAnnotations, DbHandle, RateLimitClass, Elicit, ElicitSchema } from "./tool.ts";
+export type { ToolDefinition, AnyTool, ToolContext, ToolAnnotations, DbHandle, RateLimitClass, Elicit, ElicitSchema, ImageAttachment } from "./tool.ts";
 export { createRuntime, configToRuntimeOptions } from "./runtime.ts";
 export type { Runtime, RuntimeOptions } from "./runtime.ts";
 export { createInvoker, toolsAfterFlags } from "./pipeline.ts";

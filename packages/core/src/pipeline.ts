@@ -187,7 +187,7 @@ export function createInvoker(opts: InvokerOptions): Invoker {
         correlationId,
         hasScope: (s) => p.scopes.has(s),
       });
-      const finish = (raw: unknown) => {
+      const finish = async (raw: unknown) => {
         const out = tool.output.safeParse(raw);
         if (!out.success) {
           runtime.log.error({ tool: name, correlationId, issues: out.error.issues.slice(0, 5) }, "tool output does not match its schema");
@@ -195,7 +195,8 @@ export function createInvoker(opts: InvokerOptions): Invoker {
         }
         const structured = out.data as Record<string, unknown>;
         const text = renderText(tool.render ? tool.render(structured) : JSON.stringify(structured));
-        const result: CallToolResult = { content: [{ type: "text", text }], structuredContent: structured };
+        const extra = tool.attachments ? await tool.attachments(structured) : [];
+        const result: CallToolResult = { content: [{ type: "text", text }, ...extra], structuredContent: structured };
         return { result, bytes: Buffer.byteLength(JSON.stringify(structured)) };
       };
 
@@ -204,7 +205,7 @@ export function createInvoker(opts: InvokerOptions): Invoker {
         // The handler commits its own steps; its audit row follows. If that row cannot be written
         // the work is done but unrecorded here: the caller hears UNAVAILABLE and retries with the
         // same idempotency key, which answers the first result (and writes its audit row).
-        done = finish(await tool.handler(parsed.data, { ...ctxFor(runtime.db), client: runtime.db }));
+        done = await finish(await tool.handler(parsed.data, { ...ctxFor(runtime.db), client: runtime.db }));
         await audit(entry("ALLOWED", null, done.bytes), undefined, true);
       } else if (isWriteTool(tool)) {
         const statementLimit = statementLimitFor(tool, runtime.statementTimeoutMs);
@@ -212,14 +213,14 @@ export function createInvoker(opts: InvokerOptions): Invoker {
         done = await runtime.db.$transaction(
           async (tx) => {
             if (statementLimit !== runtime.statementTimeoutMs) await tx.$executeRawUnsafe(`set local statement_timeout = ${Math.trunc(statementLimit)}`);
-            const d = finish(await tool.handler(parsed.data, ctxFor(tx)));
+            const d = await finish(await tool.handler(parsed.data, ctxFor(tx)));
             await audit(entry("ALLOWED", null, d.bytes), tx);
             return d;
           },
           { timeout: tool.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS, maxWait: 10_000 },
         );
       } else {
-        done = finish(await tool.handler(parsed.data, { ...ctxFor(runtime.db), client: runtime.db }));
+        done = await finish(await tool.handler(parsed.data, { ...ctxFor(runtime.db), client: runtime.db }));
         await audit(entry("ALLOWED", null, done.bytes));
       }
       return { result: done.result, principal, correlationId };

@@ -82,6 +82,18 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   handler: (input: z.output<I>, ctx: ToolContext) => Promise<z.input<O>> | z.input<O>;
   /** A short text rendering for clients that ignore structured content. */
   render?: (output: z.output<O>) => string;
+  /**
+   * Content after the text, made from the validated output (never from anything else, so what it
+   * shows is what the structured content says): e.g. a report's charts as PNG images.
+   */
+  attachments?: (output: z.output<O>) => Promise<ImageAttachment[]> | ImageAttachment[];
+}
+
+/** An MCP image content block: base64 data and its MIME type. */
+export interface ImageAttachment {
+  type: "image";
+  data: string;
+  mimeType: string;
 }
 
 // The list type erases each tool's own schema types; defineTool keeps them while writing one.
