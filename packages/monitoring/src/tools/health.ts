@@ -40,7 +40,7 @@ function render(o: HealthOut): string {
     `Server processes (all, process-wide; stale after ${STALE_AFTER_MS / 1000} s without a heartbeat): ${o.servers.length}, ${stale.length} stale.`,
     o.servers.map((s) => `- ${s.server} instance ${s.instance} on ${s.host} pid ${s.pid} v${s.version}: last beat ${s.last_beat_at}, ${s.age_s} s ago${s.stale ? " — STALE" : ""}`),
     `Your organization's tool calls, ${o.window.minutes} minutes (${o.window.from} – ${o.window.to}): ${o.calls} calls, ${o.errors} errors (FAILED), ${o.rate_limited} refused by the rate limit; ` +
-      `${o.tool_count} tool(s)${o.tool_count > o.tools.length ? `, top ${TOP_TOOLS} by calls` : ""}. Latency percentiles over calls that ran (PostgreSQL percentile_cont):`,
+      `${o.tool_count} tool(s)${o.tool_count > o.tools.length ? `, top ${TOP_TOOLS} by calls` : ""}.${o.tools.length ? " Latency percentiles over the calls that ran (PostgreSQL percentile_cont):" : ""}`,
     o.tools.map((t) => `- ${t.server}/${t.tool}: ${t.calls} calls, ${t.errors} errors (${pct(t.error_rate)}), p50 ${ms(t.p50_ms)}, p95 ${ms(t.p95_ms)}`),
     "Providers (circuit: process-wide; sends: your organization's in the window, delivery rate = delivered / (delivered + failed)):",
     o.providers.map(
