@@ -31,6 +31,7 @@ const isObj = (v: unknown): v is JsonSchema => typeof v === "object" && v !== nu
 export function compactSchema(schema: JsonSchema, opts: CompactOptions): JsonSchema {
   let out = compactNode(schema, opts);
   if (opts.io === "output") out = shallow(out, 0, opts.schemaLevels ?? 1);
+  out = dropEnumTypes(out) as JsonSchema;
   delete out.$schema;
   return out;
 }
@@ -62,6 +63,21 @@ function compactNode(node: JsonSchema, opts: CompactOptions): JsonSchema {
     delete s.default;
   }
   return collapseNullable(s);
+}
+
+/** An enum whose values all have the stated type says the type already (zod emits both): the type goes, at any depth. */
+function dropEnumTypes(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropEnumTypes);
+  if (!isObj(v)) return v;
+  const out: JsonSchema = {};
+  for (const [k, x] of Object.entries(v)) out[k] = k === "enum" || k === "default" || k === "const" ? x : dropEnumTypes(x);
+  if (Array.isArray(out.enum)) {
+    const types = typesOf(out);
+    const jsonType = (x: unknown) => (x === null ? "null" : Number.isInteger(x) ? "integer" : typeof x);
+    // Each allowed value already has one of the stated types: the enum alone admits the same values.
+    if (types.length && out.enum.every((x) => types.includes(jsonType(x)) || (jsonType(x) === "integer" && types.includes("number")))) delete out.type;
+  }
+  return out;
 }
 
 /** `anyOf: [X, {type: "null"}]` → X with "null" added to its type (and enum), when X is a simple typed schema. */
