@@ -32,6 +32,12 @@ const ENTRIES = {
     routes: (env: Readonly<Record<string, string | undefined>>) => import("@marketsage/external-services/routes").then((m) => m.routes(env)),
     worker: () => import("@marketsage/external-services/worker").then((m) => m.bulkWorker),
   },
+  monitoring: {
+    title: "KPIs, trends and forecasts, anomalies, alerts, reports with charts, system health and the audit log",
+    load: () => import("@marketsage/monitoring").then((m) => m.monitoringPackage),
+    harness: () => import("@marketsage/monitoring/harness").then((m) => m.harness),
+    worker: () => import("@marketsage/monitoring/worker").then((m) => m.alertsWorker),
+  },
 };
 // Checked here rather than with `satisfies`, which would widen each loader's inferred type.
 const checked: Record<string, EntrySpec> = ENTRIES;

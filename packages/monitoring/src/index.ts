@@ -13,5 +13,5 @@ export { getAnomalyDetection, scanAnomalies, ANOMALY_KPIS } from "./tools/anomal
 export { alertTools, setAlertThreshold, listAlertThresholds, deleteAlertThreshold, getAlerts } from "./tools/alerts.ts";
 export { evaluateAlerts } from "./alerts/evaluate.ts";
 export { alertsWorker } from "./alerts/worker.ts";
-export { monitoringServer, monitoringTools } from "./server.ts";
+export { monitoringServer, monitoringTools, monitoringPackage } from "./server.ts";
 export { weeklyExecutiveSummary } from "./prompts.ts";

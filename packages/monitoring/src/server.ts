@@ -34,3 +34,10 @@ export const monitoringServer: ServerModule = {
   tools: Object.values(monitoringTools),
   prompts: [weeklyExecutiveSummary],
 };
+
+/** What the catalog loads (@marketsage/catalog): the module, the client's methods, a health probe. */
+export const monitoringPackage = {
+  module: monitoringServer,
+  tools: monitoringTools,
+  healthCheck: { tool: "get_real_time_metrics", args: { minutes: 5 } },
+};
