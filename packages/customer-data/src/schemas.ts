@@ -1,6 +1,7 @@
 // Shapes shared by several customer-data tools (input references and output pieces).
 import { z } from "zod";
-import { ChannelEnum, ContactStatusEnum } from "@marketsage/domain";
+import { CursorInput } from "@marketsage/core";
+import { ChannelEnum, ContactStatusEnum, TimeRangeInput } from "@marketsage/domain";
 import { DEFAULT_MAX_AGE_SECONDS } from "./segments/membership.ts";
 
 export const CustomerSummary = z.object({
@@ -50,4 +51,16 @@ export const MaxAgeInput = z
   .min(0)
   .max(86_400)
   .default(DEFAULT_MAX_AGE_SECONDS)
-  .describe("Re-evaluate a rule segment's stored member list first when older than this (0: always).");
+  .describe("Re-evaluate a rule segment's members if older (0: always).");
+
+// Paging and ranges as tools/list shows them: each thing said once (the bounds and defaults are in
+// the schema; what the range's parts mean is in the range's own description).
+export const Cursor = CursorInput.describe("next_cursor of the previous page.");
+export const limitInput = (def: number, max: number) => z.number().int().min(1).max(max).default(def);
+const { preset, from, to } = TimeRangeInput.shape;
+/** TimeRangeInput (the same values valid) with one description: `fallback` is the default preset. */
+export const rangeInput = (fallback: string) =>
+  z
+    .object({ preset: preset.unwrap().optional(), from: from.unwrap().optional(), to: to.unwrap().optional() })
+    .optional()
+    .describe(`Preset, or from/to (to exclusive, default now); default ${fallback}.`);

@@ -27,17 +27,17 @@ export const getCustomerPredictions = defineTool({
   name: "get_customer_predictions",
   title: "Customer predictions",
   description:
-    `Predictions of model ${MODEL_VERSION} (recency, decayed frequency, spend) for one customer (id, email or phone): ` +
-    "churn risk 0–1 (low < 0.3 ≤ medium < 0.6 ≤ high), 12-month value, engagement 0–100, preferred channel, next best " +
-    "action, and the inputs behind them (stored false: computed now, not yet stored). Without a customer: their " +
-    "distribution over a segment (segment_id) or the organization. Money is in the organization's currency.",
+    `Model ${MODEL_VERSION} (recency, decayed frequency, spend) for one customer (id, email or phone): churn risk 0–1 ` +
+    "(low < 0.3 ≤ medium < 0.6 ≤ high), 12-month value, engagement 0–100, preferred channel, next best action, and " +
+    "the inputs (stored false: computed now, not stored). Without a customer: the distribution over segment_id's " +
+    "members or the organization. Money in the organization's currency.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     id: z.uuid().optional(),
     email: z.string().max(254).optional(),
     phone: z.string().max(32).optional(),
-    segment_id: z.uuid().optional().describe("Distribution over this segment's members."),
+    segment_id: z.uuid().optional(),
   }),
   output: z.object({ customer_id: z.string().nullable(), prediction: PredictionOut.nullable(), distribution: Distribution.nullable() }),
   handler: async (input, ctx) => {

@@ -1,4 +1,4 @@
-import { CursorInput, defineTool, LimitInput, piiPolicy, UserError } from "@marketsage/core";
+import { defineTool, piiPolicy, UserError } from "@marketsage/core";
 import { z } from "zod";
 import { predictionFor } from "../predictions/stored.ts";
 import { consentStates } from "../queries/consent.ts";
@@ -6,7 +6,7 @@ import { CustomerRef, findContact } from "@marketsage/domain";
 import { summarize } from "../queries/contacts.ts";
 import { segmentsOf } from "../queries/memberships.ts";
 import { timeline, TimelineItem } from "../queries/timeline.ts";
-import { ConsentState, CustomerSummary, PredictionOut } from "../schemas.ts";
+import { ConsentState, Cursor, CustomerSummary, limitInput, PredictionOut } from "../schemas.ts";
 import { at, consentText, customerLine, lines, maskedNote, pageNote, predictionLines } from "../render.ts";
 
 export const getCustomerProfile = defineTool({
@@ -14,17 +14,16 @@ export const getCustomerProfile = defineTool({
   title: "Customer profile",
   description:
     "One customer's full record, by exactly one of id, email or phone: profile; consent per channel (state, unknown if " +
-    "never asked; latest change; reachable: address present, ACTIVE and subscribed); saved segments; the latest " +
-    "prediction (as get_customer_predictions); activity (message events, visits, conversions with value) newest first, " +
-    "paged by timeline_cursor. Money is in the organization's currency.",
+    "never asked; latest change; reachable: address present, ACTIVE and subscribed); segments; latest prediction; " +
+    "activity (messages, visits, conversions) newest first, paged. Money in the organization's currency.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     id: z.uuid().optional(),
-    email: z.string().max(254).optional().describe("Exact address."),
-    phone: z.string().max(32).optional().describe("Any common format; local numbers use the organization's country."),
-    timeline_limit: LimitInput(15, 50),
-    timeline_cursor: CursorInput,
+    email: z.string().max(254).optional().describe("Exact."),
+    phone: z.string().max(32).optional().describe("Any format; local: the organization's country."),
+    timeline_limit: limitInput(15, 50),
+    timeline_cursor: Cursor,
   }),
   output: z.object({
     customer: CustomerSummary.extend({ time_zone: z.string(), source: z.string().nullable(), updated_at: z.string() }),

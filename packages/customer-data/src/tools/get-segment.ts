@@ -1,12 +1,12 @@
 import { Prisma } from "@marketsage/db";
-import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, piiPolicy } from "@marketsage/core";
-import { CONTACT_COLUMNS, resolveRange, ResolvedRange, TimeRangeInput, type ContactRow } from "@marketsage/domain";
+import { decodeCursor, defineTool, pageOf, piiPolicy } from "@marketsage/core";
+import { CONTACT_COLUMNS, resolveRange, ResolvedRange, type ContactRow } from "@marketsage/domain";
 import { z } from "zod";
 import { summarize } from "../queries/contacts.ts";
 import { growth, segmentFigures } from "../queries/segment-stats.ts";
 import { CustomerSummary } from "../schemas.ts";
 import { loadSegment } from "../segments/membership.ts";
-import { MaxAgeInput } from "../schemas.ts";
+import { Cursor, limitInput, MaxAgeInput, rangeInput } from "../schemas.ts";
 import { at, customerLine, lines, maskedNote, pageNote, signed } from "../render.ts";
 
 const Position = z.object({ t: z.string(), id: z.uuid() });
@@ -16,17 +16,17 @@ export const getSegment = defineTool({
   title: "Segment details",
   description:
     "One saved segment: members, how many each channel may message now (address present, ACTIVE, subscribed), growth " +
-    "and engagement over the range (default 30d; engagement: share of members with a delivered message who opened, " +
-    "clicked or replied), optionally a page of members. A rule segment counts its stored member list, evaluated at most " +
-    "max_age_seconds ago; its growth has no removed count (leaving is not recorded).",
+    "and engagement over the range (share of members with a delivered message who opened, clicked or replied), " +
+    "optionally a page of members. A rule segment counts its member list as of at most max_age_seconds ago; its growth " +
+    "has no removed count.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    id: z.uuid().describe("Segment id (from list_segments)."),
-    range: TimeRangeInput.optional(),
+    id: z.uuid().describe("From list_segments."),
+    range: rangeInput("30d"),
     include_members: z.boolean().default(false).describe("Also a page of members, newest first."),
-    members_limit: LimitInput(10, 50),
-    members_cursor: CursorInput,
+    members_limit: limitInput(10, 50),
+    members_cursor: Cursor,
     max_age_seconds: MaxAgeInput,
   }),
   output: z.object({
@@ -35,7 +35,7 @@ export const getSegment = defineTool({
     kind: z.enum(["rules", "static"]),
     description: z.string(),
     rules: z.unknown().nullable(),
-    members_evaluated_at: z.string().nullable().describe("null for static lists."),
+    members_evaluated_at: z.string().nullable(),
     range: ResolvedRange,
     member_count: z.number().int(),
     reachability: z.object({ email: z.number().int(), sms: z.number().int(), whatsapp: z.number().int() }),

@@ -1,10 +1,10 @@
 import { Prisma } from "@marketsage/db";
-import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf } from "@marketsage/core";
-import { resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/domain";
+import { decodeCursor, defineTool, pageOf } from "@marketsage/core";
+import { resolveRange, ResolvedRange } from "@marketsage/domain";
 import { z } from "zod";
 import { growthOf, historyCounts, type RangeCounts } from "../queries/segment-stats.ts";
 import { DEFAULT_MAX_AGE_SECONDS, resolveSegment, SEGMENT_COLUMNS, type SegmentRow } from "../segments/membership.ts";
-import { MaxAgeInput } from "../schemas.ts";
+import { Cursor, limitInput, MaxAgeInput, rangeInput } from "../schemas.ts";
 import { at, lines, pageNote, signed } from "../render.ts";
 
 const Position = z.object({ n: z.string(), id: z.uuid() });
@@ -13,11 +13,11 @@ export const listSegments = defineTool({
   name: "list_segments",
   title: "List segments",
   description:
-    "The organization's saved segments, alphabetically, with what each selects in words, members now and net growth " +
-    "over the range (default 30d). Reachability and engagement: get_segment.",
+    "The organization's saved segments, alphabetically: what each selects, in words; members now; net growth over the " +
+    "range. Reachability and engagement: get_segment.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  input: z.object({ range: TimeRangeInput.optional(), limit: LimitInput(20, 50), cursor: CursorInput, max_age_seconds: MaxAgeInput }),
+  input: z.object({ range: rangeInput("30d"), limit: limitInput(20, 50), cursor: Cursor, max_age_seconds: MaxAgeInput }),
   output: z.object({
     range: ResolvedRange,
     segments: z.array(

@@ -13,8 +13,8 @@ export const previewSegment = defineTool({
   name: "preview_segment",
   title: "Preview a segment",
   description:
-    "Evaluate segment rules without saving anything: matches, their share of all customers, reach per channel, a " +
-    "sample, and the rules in words to check the intent. " +
+    "Evaluate segment rules without saving: matches, share of all customers (0–1), reach per channel, a sample, and " +
+    "the rules in words to check the intent. " +
     RULE_GRAMMAR,
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -26,7 +26,7 @@ export const previewSegment = defineTool({
     description: z.string(),
     count: z.number().int(),
     total_customers: z.number().int(),
-    share: z.number().describe("count / total_customers, 0–1."),
+    share: z.number(),
     reachability: z.object({ email: z.number().int(), sms: z.number().int(), whatsapp: z.number().int() }),
     sample: z.array(CustomerSummary),
     evaluated_at: z.string(),

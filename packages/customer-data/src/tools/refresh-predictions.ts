@@ -9,9 +9,9 @@ export const refreshPredictionsTool = defineTool({
   name: "refresh_predictions",
   title: "Refresh predictions",
   description:
-    "Recompute and store predictions from the current history for one customer (scope customer with id, email or " +
-    "phone), a segment (scope segment with segment_id) or the whole organization, with progress notifications. Large " +
-    "sets (≥ 20,000 contacts and a quarter of the organization) run in one set-wise pass.",
+    "Recompute and store predictions from current history for one customer (scope customer: id, email or phone), a " +
+    "segment (scope segment: segment_id) or the organization, with progress notifications. Sets of ≥ 20,000 contacts " +
+    "and a quarter of the organization run set-wise (one pass).",
   scopes: ["contacts:write"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   // A million contacts take under a minute on two cores (README "Benchmarks"); the rewrite is atomic.
@@ -27,7 +27,7 @@ export const refreshPredictionsTool = defineTool({
     scope: z.enum(["customer", "segment", "organization"]),
     written: z.number().int(),
     batches: z.number().int(),
-    plan: z.enum(["by_ids", "setwise"]).describe("by_ids: pages of contacts; setwise: one pass over all history."),
+    plan: z.enum(["by_ids", "setwise"]),
     seconds: z.number(),
     contacts_per_second: z.number(),
     model_version: z.string(),

@@ -1,9 +1,9 @@
 import { Prisma } from "@marketsage/db";
-import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf, piiPolicy, UserError } from "@marketsage/core";
+import { decodeCursor, defineTool, pageOf, piiPolicy, UserError } from "@marketsage/core";
 import { z } from "zod";
 import { ChannelEnum, CONTACT_COLUMNS, ContactStatusEnum, likeEscape, looksLikePhone, toE164, type ContactRow } from "@marketsage/domain";
 import { summarize } from "../queries/contacts.ts";
-import { CustomerSummary } from "../schemas.ts";
+import { Cursor, CustomerSummary, limitInput } from "../schemas.ts";
 import { loadSegment } from "../segments/membership.ts";
 import { customerLine, lines, maskedNote, pageNote } from "../render.ts";
 
@@ -13,28 +13,27 @@ export const searchCustomers = defineTool({
   name: "search_customers",
   title: "Search customers",
   description:
-    "Find customers by free text (name, email, phone in any common format, company) and filters, newest first, paged. " +
-    "Each: id, names, email, phone (E.164), company, city, country, status, tags, created_at; emails and phones are " +
-    "masked unless your role may see personal data. One customer's full record: get_customer_profile.",
+    "Find customers by free text and filters, newest first, paged. Each: id, names, email, phone (E.164), company, " +
+    "city, country, status, tags, created_at; email and phone masked without PII access. Full record: get_customer_profile.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    query: z.string().trim().max(100).optional().describe("Name, email, phone (+234 803 123 4567, 08031234567) or company."),
+    query: z.string().trim().max(100).optional().describe("Name, email, phone (any format) or company."),
     status: z.array(ContactStatusEnum).max(4).optional(),
-    country: z.array(z.string().regex(/^[A-Za-z]{2}$/)).max(20).optional().describe("ISO 3166 codes, e.g. NG, KE."),
-    segment_id: z.uuid().optional().describe("Members of this saved segment only."),
+    country: z.array(z.string().regex(/^[A-Za-z]{2}$/)).max(20).optional().describe("ISO codes, e.g. NG."),
+    segment_id: z.uuid().optional().describe("Only its members."),
     consent: z
       .object({ channel: ChannelEnum, state: z.enum(["subscribed", "unsubscribed", "unknown"]) })
       .optional()
       .describe("Current consent on a channel."),
-    limit: LimitInput(20, 100),
-    cursor: CursorInput,
+    limit: limitInput(20, 100),
+    cursor: Cursor,
   }),
   output: z.object({
     customers: z.array(CustomerSummary),
     next_cursor: z.string().nullable(),
     pii_masked: z.boolean(),
-    matched_as: z.enum(["phone", "email", "text", "none"]).describe("How query was read."),
+    matched_as: z.enum(["phone", "email", "text", "none"]),
   }),
   handler: async (input, ctx) => {
     const where: Prisma.Sql[] = [Prisma.sql`c.organization_id = ${ctx.org.id}::uuid`];

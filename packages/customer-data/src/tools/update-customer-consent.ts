@@ -9,9 +9,9 @@ export const updateCustomerConsent = defineTool({
   name: "update_customer_consent",
   title: "Update consent",
   description:
-    "Subscribe or unsubscribe one customer (id, email or phone) on one channel, recording where the request came from " +
-    "and why. Appended to the consent history (nothing is overwritten); applies to sends and reachability at once. " +
-    "Asking for the state the customer is already in records nothing and says so.",
+    "Subscribe or unsubscribe one customer (id, email or phone) on one channel, with where the request came from and " +
+    "why. Appended to the consent history; applies to sends at once. Asking for the state the customer is already in " +
+    "records nothing (changed false).",
   scopes: ["contacts:write"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
@@ -20,7 +20,7 @@ export const updateCustomerConsent = defineTool({
     phone: z.string().max(32).optional(),
     channel: ChannelEnum,
     action: z.enum(["subscribe", "unsubscribe"]),
-    source: z.string().trim().min(2).max(60).describe("Where the request came from, e.g. customer_call, support_ticket, agent_chat."),
+    source: z.string().trim().min(2).max(60).describe("e.g. customer_call, support_ticket, agent_chat."),
     reason: z.string().trim().max(300).optional(),
   }),
   output: z.object({ customer_id: z.string(), changed: z.boolean(), consent: ConsentState, recorded_at: z.string().nullable() }),
