@@ -224,6 +224,16 @@ describe("generate_performance_report", () => {
     expect(after.text).toContain(mine.id);
     await checkAgainstTools(A, after.out, {});
     expect(rule.out.threshold.name).toBe("report-test-sends");
+    // The longest text: 31 daily points, open alerts listed.
+    const today = localDay(tdb.now, A.timeZone);
+    for (const kind of ["executive", "marketing", "technical"]) {
+      const big = await call(A, "generate_performance_report", { kind, from: plusDays(today, -30), to: today });
+      expect(big.out.alerts.list.length).toBeGreaterThan(0);
+      expect(big.out.charts[0].x.length).toBeGreaterThanOrEqual(3);
+      process.stderr.write(`[size] ${kind} 31 days with alerts: text ${big.text.length} chars\n`);
+      expect(big.text.length, kind).toBeLessThan(6000);
+      expectPngs(big.images, 4);
+    }
   });
 
   it("organization B never sees A's numbers", async () => {
@@ -261,7 +271,7 @@ describe("generate_performance_report", () => {
     const c = await as(B);
     const res = await c.client.readResource({ uri: "report://technical/7d" });
     expect(res.contents[0]!.mimeType).toBe("application/json");
-    const json = JSON.parse(res.contents[0]!.text as string);
+    const json = JSON.parse((res.contents[0] as { text: string }).text);
     expect(json.images).toBe(false);
     expect(json.kind).toBe("technical");
     const tool = (await call(B, "generate_performance_report", { kind: "technical", period: "7d", charts: false })).out;

@@ -310,14 +310,26 @@ export function renderReport(o: ReportOut): string {
     `# ${o.title}\n\n${o.kind} report, ${r.days} local days in ${r.time_zone}${r.period ? ` (${r.period})` : ""}, ${r.from} – ${r.to}, by ${o.granularity}; ` +
     `units: counts, rates as % (ratio 0–1), money in ${o.currency}.`;
   const body = o.sections.map((s) => `## ${s.title}\n\n${s.markdown}`);
-  const charts = o.charts.map((c, n) => {
-    const cols = [...c.series.map((s) => s.name), ...(c.band ? [`${c.band.name} low`, `${c.band.name} high`] : [])];
-    const vals = [...c.series.map((s) => s.values), ...(c.band ? [c.band.lower, c.band.upper] : [])];
+  // One table per x axis: charts drawn over the same days share their rows.
+  const groups = new Map<string, number[]>();
+  o.charts.forEach((c, n) => {
+    const key = `${c.kind}:${c.x.join(",")}`;
+    groups.set(key, [...(groups.get(key) ?? []), n]);
+  });
+  const charts = [...groups.values()].map((ns) => {
+    const cs = ns.map((n) => o.charts[n]!);
+    const cols = ns.flatMap((n) => {
+      const c = o.charts[n]!;
+      return [...c.series.map((s) => ({ name: `${n + 1}: ${s.name}`, values: s.values, unit: c.unit })), ...(c.band ? [{ name: `${n + 1}: ${c.band.name} low`, values: c.band.lower, unit: c.unit }, { name: `${n + 1}: ${c.band.name} high`, values: c.band.upper, unit: c.unit }] : [])];
+    });
     return lines(
-      `### Chart ${n + 1} (${c.kind}, ${c.unit}${c.unit === "money" ? ` ${o.currency}` : ""}): ${c.title}`,
-      `| ${c.kind === "bar" ? "" : "day"} | ${cols.join(" | ")} |`,
+      ns.map((n) => {
+        const c = o.charts[n]!;
+        return `### Chart ${n + 1} (${c.kind}, ${c.unit}${c.unit === "money" ? ` ${o.currency}` : ""}): ${c.title}`;
+      }),
+      `| ${cs[0]!.kind === "bar" ? "" : "day"} | ${cols.map((c) => c.name).join(" | ")} |`,
       `|---|${cols.map(() => "---").join("|")}|`,
-      c.x.map((x, i) => `| ${x} | ${vals.map((v) => plain(c.unit, v[i] ?? null, o.currency)).join(" | ")} |`),
+      cs[0]!.x.map((x, i) => `| ${x} | ${cols.map((c) => plain(c.unit, c.values[i] ?? null, o.currency)).join(" | ")} |`),
     );
   });
   return [
