@@ -156,6 +156,7 @@ export function createMessagingService(db: Db, opts: ServiceOptions = {}): Messa
       ...(step.body ? { body: step.body, headers: { "content-type": "application/x-www-form-urlencoded" } } : {}),
     });
     await res.arrayBuffer();
+    if (res.status >= 500 || res.status === 429) throw new Error(`tracking link answered ${res.status}`);
     if (res.status >= 400) log?.warn({ status: res.status }, "sandbox reader: tracking link refused");
   }
 
@@ -167,7 +168,20 @@ export function createMessagingService(db: Db, opts: ServiceOptions = {}): Messa
     if (!steps.length) return;
     const p = (async () => {
       await new Promise((r) => setTimeout(r, reportDelayMs));
-      for (const step of steps) await follow(step);
+      // A reader whose request failed (a busy host or database) tries again, as a mail client
+      // re-fetching an image would: a simulated open or click is not lost to a transient error.
+      for (const step of steps) {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await follow(step);
+            break;
+          } catch (err) {
+            if (attempt >= 5) throw err;
+            log?.info({ err: (err as Error).message, attempt }, "sandbox reader: retrying a tracking link");
+            await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+          }
+        }
+      }
     })()
       .catch((err: Error) => log?.warn({ err: err.message }, "sandbox reader failed"))
       .finally(() => readers.delete(p));

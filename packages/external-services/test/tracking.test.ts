@@ -171,7 +171,7 @@ describe("in one process (a stdio server with its worker): the email as sent, an
     }
     const links = await q<{ idx: number; url: string }>(`select idx, url from campaign_links where campaign_id = $1 order by idx`, [out.campaign_id]);
     expect(links).toEqual([{ idx: 0, url: "https://shop.example.com/sale?utm_source=email&utm_campaign=nov" }, { idx: 1, url: "https://shop.example.com/new" }]);
-    await waitUntil("the readers' events", async () => (await q<{ n: number }>(`select count(*)::int as n from message_events where campaign_id = $1 and type in ('OPENED', 'CLICKED', 'UNSUBSCRIBED')`, [out.campaign_id]))[0]!.n >= 4, 15_000);
+    await waitUntil("the readers' events", async () => (await q<{ n: number }>(`select count(*)::int as n from message_events where campaign_id = $1 and type in ('OPENED', 'CLICKED', 'UNSUBSCRIBED')`, [out.campaign_id]))[0]!.n >= 4, 40_000);
     const events = await q<{ recipient: string; type: string; detail: Record<string, unknown> }>(
       `select m.recipient, e.type::text as type, e.detail from message_events e join messages m on m.id = e.message_id
         where e.campaign_id = $1 and e.type in ('OPENED', 'CLICKED', 'UNSUBSCRIBED') order by m.recipient, e.type`,
@@ -228,7 +228,7 @@ describe("on the HTTP host: the routes, the worker inside the host, readers over
     (await q<{ n: number }>(`select count(*)::int as n from message_events where message_id = $1 and type = $2::"MessageEventType"`, [messageId, type]))[0]!.n;
 
   it("the sandbox readers reached the host over HTTP: the click and the one-click unsubscribe are recorded", async () => {
-    await waitUntil("the readers' events", async () => (await count(msgOf("clicks").id, "CLICKED")) === 1 && (await count(msgOf("unsubscribes").id, "UNSUBSCRIBED")) === 1, 15_000);
+    await waitUntil("the readers' events", async () => (await count(msgOf("clicks").id, "CLICKED")) === 1 && (await count(msgOf("unsubscribes").id, "UNSUBSCRIBED")) === 1, 40_000);
     expect(await count(msgOf("clicks").id, "OPENED")).toBe(1);
     expect(await count(msgOf("reader-c").id, "OPENED")).toBe(0);
   });
