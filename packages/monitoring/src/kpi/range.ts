@@ -15,9 +15,9 @@ export const MAX_RANGE_DAYS = 217;
 export const MAX_DAILY_POINTS = 31;
 
 export const KpiRangeInput = {
-  period: z.enum(KPI_PERIODS).optional().describe("The last N local days, today so far included. Default 30d."),
-  from: z.iso.date().optional().describe("First local day (YYYY-MM-DD), instead of period."),
-  to: z.iso.date().optional().describe("Last local day, included; default today."),
+  period: z.enum(KPI_PERIODS).optional().describe("Last N local days with today; default 30d"),
+  from: z.iso.date().optional().describe("Or first local day"),
+  to: z.iso.date().optional().describe("Last local day, included"),
 };
 
 export interface KpiRange {

@@ -165,10 +165,10 @@ export const getAnomalyDetection = defineTool({
   scopes: ["monitoring:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    kpis: z.array(KpiEnum).min(1).max(KPI_NAMES.length).optional().describe("Default: every KPI with daily events (not contacts_total, roi)."),
-    days: z.number().int().min(21).max(365).default(90).describe("Whole days before today."),
+    kpis: z.array(KpiEnum).min(1).max(KPI_NAMES.length).optional().describe("Default all but contacts_total, roi"),
+    days: z.number().int().min(21).max(365).default(90),
     min_severity: z.enum(["warning", "critical"]).default("warning"),
-    limit: z.number().int().min(1).max(100).default(20).describe("Most severe first."),
+    limit: z.number().int().min(1).max(100).default(20),
   }),
   output: z.object({
     time_zone: z.string(),

@@ -45,7 +45,7 @@ export const queryAuditLog = defineTool({
     actor_user_id: z.uuid().optional(),
     api_key_id: z.uuid().optional(),
     from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }).optional().describe("Exclusive."),
+    to: z.iso.datetime({ offset: true }).optional().describe("Exclusive"),
     limit: LimitInput(20, 100),
     cursor: CursorInput,
   }),

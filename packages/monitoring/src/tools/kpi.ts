@@ -4,7 +4,7 @@
 import { defineTool, lines, type OrgInfo } from "@marketsage/core";
 import { formatMoney, minorUnits, roundMoney, roundRate } from "@marketsage/domain";
 import { z } from "zod";
-import { computeKpis, KPI_DEFS, KPI_NAMES, KpiRangeInput, realTimeMetrics, REALTIME_DEFS, REALTIME_METRICS, resolveKpiRange, type KpiName } from "../kpi/index.ts";
+import { computeKpis, KPI_DEFS, KPI_NAMES, KpiRangeInput, realTimeMetrics, REALTIME_METRICS, resolveKpiRange, type KpiName } from "../kpi/index.ts";
 
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 const Num = z.number().nullable();
@@ -33,9 +33,9 @@ const DashboardOut = z.object({
     time_zone: z.string(),
     period: z.string().nullable(),
   }),
-  series_granularity: z.enum(["day", "week"]).describe("week: 7-day blocks from first_day, the last maybe shorter"),
+  series_granularity: z.enum(["day", "week"]),
   kpis: z.array(KpiOut),
-  fx_missing: z.number().int().describe("Amounts left out of revenue or cost for want of an FX rate"),
+  fx_missing: z.number().int().describe("Amounts without an FX rate, left out"),
 });
 
 const round = (k: KpiName, x: number | null, currency: string): number | null => {
@@ -71,14 +71,13 @@ export const getKpiDashboard = defineTool({
   name: "get_kpi_dashboard",
   title: "KPI dashboard",
   description:
-    "Contacts, active contacts, messages sent by channel, delivery/open/click rates, conversions, revenue, cost, ROI, visitors and visitor conversion rate " +
-    "over local days of your organization's time zone vs the previous equal range, with a sparkline series. Money in the reporting currency (stored FX of each day). " +
-    "Message figures: messages created in the range, with their events to date.",
+    "Every KPI (contacts, active contacts, messages by channel, delivery/open/click rates, conversions, revenue, cost, ROI, visitors, visitor conversion rate) " +
+      "over your local days vs the previous equal range, with a sparkline. Money in the reporting currency at each day's FX; messages: those created in the range.",
   scopes: ["monitoring:read"],
   annotations: READ_ONLY,
   input: z.object({
     ...KpiRangeInput,
-    kpis: z.array(z.enum(KPI_NAMES)).min(1).max(KPI_NAMES.length).optional().describe("A subset; default all."),
+    kpis: z.array(z.enum(KPI_NAMES)).min(1).max(KPI_NAMES.length).optional(),
   }),
   output: DashboardOut,
   handler: async (i, ctx) => {
@@ -122,7 +121,7 @@ const RealTimeOut = z.object({
 export const getRealTimeMetrics = defineTool({
   name: "get_real_time_metrics",
   title: "Real-time metrics",
-  description: `Live counts over the last N minutes (default 60) vs the N minutes before: ${REALTIME_METRICS.map((m) => `${m} (${REALTIME_DEFS[m]})`).join(", ")}.`,
+  description: "Live counts over the last N minutes vs the N before: tool calls (audit log), sends, deliveries, failures (FAILED or BOUNCED), website visitors (no bots), conversions.",
   scopes: ["monitoring:read"],
   annotations: READ_ONLY,
   input: z.object({ minutes: z.number().int().min(1).max(1440).default(60) }),
