@@ -74,6 +74,8 @@ function percentileCont(values: readonly number[], p: number): number {
   return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
 }
 
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
 let chainSeq = 0;
 /** Audit rows as the pipeline writes them (the hash chain is not what is tested here). */
 async function auditRows(orgId: string, server: string, tool: string, rows: Array<{ outcome: string; ms: number; at: Date }>): Promise<void> {
@@ -155,8 +157,9 @@ describe("get_system_health", () => {
     const h = await health();
     const t = h.tools.find((x: { tool: string }) => x.tool === "health_probe_tool");
     expect(t).toMatchObject({ server: "campaign-analytics", calls: 40, errors: 4, error_rate: 0.1 });
-    expect(t.p50_ms).toBeCloseTo(percentileCont(ran, 0.5), 2);
-    expect(t.p95_ms).toBeCloseTo(percentileCont(ran, 0.95), 2);
+    // Reported to 0.01 ms.
+    expect(t.p50_ms).toBe(round2(percentileCont(ran, 0.5)));
+    expect(t.p95_ms).toBe(round2(percentileCont(ran, 0.95)));
     expect(h.rate_limited).toBe(4);
     // 4 of 40 failed (over 5% with at least 20 calls): a reason.
     expect(h.reasons).toContain("campaign-analytics/health_probe_tool failed 4 of 40 calls (10.00%)");
@@ -171,7 +174,8 @@ describe("get_system_health", () => {
     const t10 = h10.tools.find((x: { tool: string }) => x.tool === "health_probe_tool");
     expect(t10.calls).toBe(recent.length);
     const ran10 = recent.filter((r) => r.outcome === "ALLOWED" || r.outcome === "FAILED").map((r) => r.ms);
-    expect(t10.p95_ms).toBeCloseTo(percentileCont(ran10, 0.95), 2);
+    expect(t10.p50_ms).toBe(round2(percentileCont(ran10, 0.5)));
+    expect(t10.p95_ms).toBe(round2(percentileCont(ran10, 0.95)));
 
     // Organization B's key sees B's figures only.
     const hb = await health({}, B);
