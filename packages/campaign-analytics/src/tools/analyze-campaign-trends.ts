@@ -1,8 +1,8 @@
 import { defineTool, UserError } from "@marketsage/core";
-import { CHANNELS, ChannelEnum, money, resolveRange, ResolvedRange, roundMoney, roundRate, roundTo, TimeRangeInput, type ChannelName } from "@marketsage/domain";
+import { CHANNELS, ChannelEnum, money, resolveRange, ResolvedRange, roundMoney, roundRate, roundTo, type ChannelName } from "@marketsage/domain";
 import { z } from "zod";
 import { RATE_KEYS, RATES, rateApplies, type CountKey, type RateKey } from "../metrics/definitions.ts";
-import { AttributionDaysInput } from "../queries/campaigns.ts";
+import { AttributionDays, RANGE, rangeInput } from "./inputs.ts";
 import { bucketsOf, campaignSeries, type Granularity, type Tallies } from "../queries/series.ts";
 import { theilSen } from "../stats/index.ts";
 import { at, lines, money as fmtMoney, pct } from "../render.ts";
@@ -34,16 +34,16 @@ export const analyzeCampaignTrends = defineTool({
   name: "analyze_campaign_trends",
   title: "Campaign trends",
   description:
-    "A rate (0–1), sent (messages) or revenue (reporting currency) by day/week/month in the organization's time zone, over the " +
+    "A rate (0–1), sent (messages) or revenue (reporting currency) per day/week/month in the organization's time zone, over the " +
     "campaigns dated in each bucket; empty buckets kept (volume 0); Theil–Sen slope with 95% interval; change vs the previous period.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     metric: z.enum(METRICS).default("click_rate"),
     channel: ChannelEnum.optional(),
-    range: TimeRangeInput.optional().describe("Preset or from/to; default 90d."),
+    range: rangeInput(`${RANGE}; default 90d.`),
     granularity: z.enum(["day", "week", "month"]).optional().describe("Default: day to 31 days, week to 180, else month."),
-    attribution_days: AttributionDaysInput,
+    attribution_days: AttributionDays,
   }),
   output: z.object({
     metric: z.string(),

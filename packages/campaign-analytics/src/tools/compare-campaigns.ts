@@ -2,9 +2,10 @@ import { defineTool, UserError } from "@marketsage/core";
 import { roundRate } from "@marketsage/domain";
 import { z } from "zod";
 import { RATES } from "../metrics/definitions.ts";
-import { binomialOf, inconsistency, metricWords, RateMetricInput, roundP } from "../metrics/select.ts";
+import { binomialOf, inconsistency, metricWords, roundP } from "../metrics/select.ts";
 import { campaignTallies, emptyTally, tallyKey } from "../queries/campaign-counts.ts";
-import { AttributionDaysInput, loadCampaigns } from "../queries/campaigns.ts";
+import { loadCampaigns } from "../queries/campaigns.ts";
+import { AttributionDays, rateMetric } from "./inputs.ts";
 import { holmAdjust, twoProportionTest, wilsonInterval } from "../stats/index.ts";
 import { lines, pct } from "../render.ts";
 
@@ -15,16 +16,16 @@ export const compareCampaigns = defineTool({
   name: "compare_campaigns",
   title: "Compare campaigns",
   description:
-    "2–5 campaigns on one rate, each with its Wilson 95% interval, each against the first (or the best): two-sided two-proportion " +
+    "2–5 campaigns on one rate, each with its Wilson 95% interval, each against the first or the best: two-sided two-proportion " +
     "z-test, difference with Newcombe 95% interval, relative lift, Holm-adjusted p. 'not enough data' under min_volume trials or 5 expected successes/failures.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    ids: z.array(z.uuid()).min(2).max(5).describe("Campaign ids; the first is the baseline unless against=best."),
-    metric: RateMetricInput("click_rate"),
+    ids: z.array(z.uuid()).min(2).max(5).describe("The first is the baseline unless against=best."),
+    metric: rateMetric("click_rate"),
     against: z.enum(["first", "best"]).default("first"),
-    min_volume: z.number().int().min(1).default(100).describe("Fewest trials (the rate's denominator) for a test."),
-    attribution_days: AttributionDaysInput,
+    min_volume: z.number().int().min(1).default(100).describe("Fewest trials (the rate's denominator) to test."),
+    attribution_days: AttributionDays,
   }),
   output: z.object({
     metric: z.string(),

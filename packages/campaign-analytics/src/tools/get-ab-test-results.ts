@@ -2,9 +2,10 @@ import { defineTool, UserError } from "@marketsage/core";
 import { roundRate } from "@marketsage/domain";
 import { z } from "zod";
 import { RATES } from "../metrics/definitions.ts";
-import { binomialOf, inconsistency, metricWords, RateMetricInput, requireApplies, roundP } from "../metrics/select.ts";
+import { binomialOf, inconsistency, metricWords, requireApplies, roundP } from "../metrics/select.ts";
 import { campaignTallies, emptyTally, tallyKey } from "../queries/campaign-counts.ts";
-import { AttributionDaysInput, loadCampaigns, loadVariants } from "../queries/campaigns.ts";
+import { loadCampaigns, loadVariants } from "../queries/campaigns.ts";
+import { AttributionDays, rateMetric } from "./inputs.ts";
 import { holmAdjust, probabilityToBeBest, sampleSizePerVariant, twoProportionTest, wilsonInterval } from "../stats/index.ts";
 import { lines, pct } from "../render.ts";
 
@@ -18,14 +19,14 @@ export const getAbTestResults = defineTool({
   description:
     "A campaign's A/B test on one rate: per variant successes, trials, rate with Wilson 95% interval, probability to be best (Beta " +
     "posteriors), z-test against the control (Holm). A winner only when significant at α 0.05 and each variant has the sample to detect " +
-    "min_effect at 80% power; else how many more trials per variant are needed.",
+    "min_effect at 80% power; else the trials per variant still needed.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    id: z.uuid().describe("Campaign id (from list_campaigns)."),
-    metric: RateMetricInput("click_rate"),
-    min_effect: z.number().gt(0).max(10).default(0.1).describe("Smallest relative change worth detecting (0.1 = 10%)."),
-    attribution_days: AttributionDaysInput,
+    id: z.uuid().describe("From list_campaigns."),
+    metric: rateMetric("click_rate"),
+    min_effect: z.number().gt(0).max(10).default(0.1).describe("Smallest relative change to detect (0.1 = 10%)."),
+    attribution_days: AttributionDays,
   }),
   output: z.object({
     campaign_id: z.string(),

@@ -3,21 +3,22 @@ import { z } from "zod";
 import { DEFINITIONS_BRIEF } from "../metrics/definitions.ts";
 import { Figures, figuresOf } from "../metrics/figures.ts";
 import { campaignTallies, emptyTally, tallyKey } from "../queries/campaign-counts.ts";
-import { AttributionDaysInput, CampaignInfo, campaignInfo, loadCampaigns, loadVariants } from "../queries/campaigns.ts";
+import { CampaignInfo, campaignInfo, loadCampaigns, loadVariants } from "../queries/campaigns.ts";
+import { AttributionDays } from "./inputs.ts";
 import { at, figureLines, lines } from "../render.ts";
 
 export const getCampaignMetrics = defineTool({
   name: "get_campaign_metrics",
   title: "Campaign metrics",
   description:
-    "One campaign's performance, computed from its messages, events and conversions now: counts, rates, revenue, cost and " +
-    `ROI in the organization's reporting currency, optionally per A/B variant. ${DEFINITIONS_BRIEF}`,
+    "One campaign's performance, computed now from its messages, events and conversions: counts, rates, revenue, cost and " +
+    `ROI (reporting currency), optionally per A/B variant. ${DEFINITIONS_BRIEF}`,
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    id: z.uuid().describe("Campaign id (from list_campaigns)."),
-    include_variants: z.boolean().default(true).describe("Also the figures of each A/B variant."),
-    attribution_days: AttributionDaysInput,
+    id: z.uuid().describe("From list_campaigns."),
+    include_variants: z.boolean().default(true).describe("Also each A/B variant's figures."),
+    attribution_days: AttributionDays,
   }),
   output: z.object({
     campaign: CampaignInfo,

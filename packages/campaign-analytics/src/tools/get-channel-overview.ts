@@ -1,8 +1,8 @@
 import { defineTool } from "@marketsage/core";
-import { CHANNELS, money, ratio, resolveRange, ResolvedRange, TimeRangeInput } from "@marketsage/domain";
+import { CHANNELS, money, ratio, resolveRange, ResolvedRange } from "@marketsage/domain";
 import { z } from "zod";
 import { COUNT_DEFINITIONS } from "../metrics/definitions.ts";
-import { AttributionDaysInput } from "../queries/campaigns.ts";
+import { AttributionDays, RANGE, rangeInput } from "./inputs.ts";
 import { channelOverview, type ChannelTally } from "../queries/overview.ts";
 import { at, lines, money as fmt, pct } from "../render.ts";
 
@@ -37,14 +37,14 @@ export const getChannelOverview = defineTool({
   name: "get_channel_overview",
   title: "Channel overview",
   description:
-    "Email, SMS and WhatsApp side by side for the campaigns dated in a range (default 30d): messages, delivery, contacts reached, " +
+    "Email, SMS and WhatsApp side by side for the campaigns dated in a range: messages, delivery, contacts reached, " +
     "engagement (opened, clicked or replied), cost and cost per engagement, conversions and revenue (reporting currency), each " +
     "channel's share, and totals.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    range: TimeRangeInput.optional().describe("Preset or from/to; default 30d."),
-    attribution_days: AttributionDaysInput,
+    range: rangeInput(`${RANGE}; default 30d.`),
+    attribution_days: AttributionDays,
   }),
   output: z.object({
     range: ResolvedRange,
@@ -59,7 +59,7 @@ export const getChannelOverview = defineTool({
       }),
     ),
     totals: z.object(Figures),
-    fx_incomplete: z.boolean().describe("Some amount had no stored FX rate and is left out"),
+    fx_incomplete: z.boolean().describe("Amounts without a stored FX rate were left out."),
   }),
   handler: async (input, ctx) => {
     const now = ctx.now();

@@ -1,11 +1,12 @@
 import { Prisma } from "@marketsage/db";
 import { defineTool } from "@marketsage/core";
-import { ChannelEnum, money, resolveRange, ResolvedRange, roundRate, TimeRangeInput } from "@marketsage/domain";
+import { ChannelEnum, money, resolveRange, ResolvedRange, roundRate } from "@marketsage/domain";
 import { z } from "zod";
 import { RATE_KEYS, RATES, rateApplies, type RateKey } from "../metrics/definitions.ts";
 import { binomialOf, inconsistency, metricWords } from "../metrics/select.ts";
 import { campaignTallies, emptyTally, tallyKey } from "../queries/campaign-counts.ts";
-import { AttributionDaysInput, CAMPAIGN_COLUMNS, type CampaignRow } from "../queries/campaigns.ts";
+import { CAMPAIGN_COLUMNS, type CampaignRow } from "../queries/campaigns.ts";
+import { AttributionDays, RANGE, rangeInput } from "./inputs.ts";
 import { wilsonInterval } from "../stats/index.ts";
 import { at, lines, money as fmt, pct } from "../render.ts";
 
@@ -16,16 +17,17 @@ export const getTopPerformingCampaigns = defineTool({
   title: "Top performing campaigns",
   description:
     "Campaigns dated in the range, best first by a rate (Wilson 95% interval; lowest first for unsubscribe, bounce, failure), " +
-    "revenue or ROI (reporting currency). Those under min_volume trials (the rate's denominator; delivered for revenue/ROI) are left out, and counted.",
+    "revenue or ROI (reporting currency). Those under min_volume trials (the rate's denominator; delivered for revenue/ROI) or " +
+    "without a value (ROI without cost) are counted in left_out.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     metric: z.enum(METRICS).default("conversion_rate"),
     channel: ChannelEnum.optional(),
-    range: TimeRangeInput.optional().describe("Preset or from/to; default 90d."),
+    range: rangeInput(`${RANGE}; default 90d.`),
     min_volume: z.number().int().min(1).default(100).describe("Fewest trials to be ranked."),
     limit: z.number().int().min(1).max(25).default(10),
-    attribution_days: AttributionDaysInput,
+    attribution_days: AttributionDays,
   }),
   output: z.object({
     metric: z.string(),
@@ -33,7 +35,7 @@ export const getTopPerformingCampaigns = defineTool({
     range: ResolvedRange,
     min_volume: z.number().int(),
     considered: z.number().int(),
-    left_out: z.number().int().describe("Under min_volume trials, or without a value (ROI without cost)."),
+    left_out: z.number().int(),
     campaigns: z.array(
       z.object({
         rank: z.number().int(),

@@ -1,11 +1,12 @@
 import { Prisma } from "@marketsage/db";
-import { CursorInput, decodeCursor, defineTool, LimitInput, pageOf } from "@marketsage/core";
-import { CampaignStatusEnum, ChannelEnum, likeEscape, money, resolveRange, ResolvedRange, roundRate, TimeRangeInput } from "@marketsage/domain";
+import { decodeCursor, defineTool, pageOf } from "@marketsage/core";
+import { CampaignStatusEnum, ChannelEnum, likeEscape, money, resolveRange, ResolvedRange, roundRate } from "@marketsage/domain";
 import { z } from "zod";
 import { DEFAULT_ATTRIBUTION_DAYS } from "../metrics/definitions.ts";
 import { rateOf } from "../metrics/figures.ts";
 import { campaignTallies, emptyTally, tallyKey } from "../queries/campaign-counts.ts";
 import { CAMPAIGN_COLUMNS, type CampaignRow } from "../queries/campaigns.ts";
+import { Cursor, limitInput, RANGE, rangeInput } from "./inputs.ts";
 import { at, lines, money as fmt, pageNote, pct } from "../render.ts";
 
 const Position = z.object({ t: z.string(), id: z.uuid() });
@@ -14,17 +15,17 @@ export const listCampaigns = defineTool({
   name: "list_campaigns",
   title: "List campaigns",
   description:
-    "Campaigns newest first (by send, else schedule, else creation time) with headline figures: sent, delivered, delivery/open/" +
+    "Campaigns newest first (by send, else schedule, else creation time): sent, delivered, delivery/open/" +
     `click/conversion rates (open n/a for SMS), revenue (reporting currency, ${DEFAULT_ATTRIBUTION_DAYS}-day attribution). Full figures: get_campaign_metrics.`,
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     channel: ChannelEnum.optional(),
     status: z.array(CampaignStatusEnum).min(1).optional(),
-    range: TimeRangeInput.optional().describe("Campaigns dated in this preset or from/to; default all time."),
-    name: z.string().min(1).max(100).optional().describe("Name contains (case-insensitive)."),
-    limit: LimitInput(20, 50),
-    cursor: CursorInput,
+    range: rangeInput(`Campaign dates: ${RANGE}; default all time.`),
+    name: z.string().min(1).max(100).optional().describe("Part of the name, any case."),
+    limit: limitInput(20, 50),
+    cursor: Cursor,
   }),
   output: z.object({
     range: ResolvedRange.nullable(),
