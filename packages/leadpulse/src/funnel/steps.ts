@@ -29,9 +29,9 @@ export const FunnelStep = z
       .min(1, { error: "empty (leave it out to use the type and URL as the name)" })
       .max(MAX_STEP_NAME, { error: `longer than ${MAX_STEP_NAME} characters` })
       .optional()
-      .describe("Label; default: type and URL."),
-    type: TouchpointTypeEnum.optional().describe("Any type when left out."),
-    url: UrlPattern.optional().describe("Path pattern; any URL when left out."),
+      .describe("Default: type and URL."),
+    type: TouchpointTypeEnum.optional(),
+    url: UrlPattern.optional(),
   })
   .refine((s) => s.type !== undefined || s.url !== undefined, {
     error: (iss) => {
@@ -45,8 +45,7 @@ export type FunnelStepInput = z.infer<typeof FunnelStep>;
 export const FunnelSteps = z
   .array(FunnelStep, { error: "must be a list of steps" })
   .min(MIN_STEPS, { error: `a funnel needs at least ${MIN_STEPS} steps` })
-  .max(MAX_STEPS, { error: `a funnel has at most ${MAX_STEPS} steps` })
-  .describe("In order.");
+  .max(MAX_STEPS, { error: `a funnel has at most ${MAX_STEPS} steps` });
 
 export const FUNNEL_SYNTAX =
   "Steps match a touchpoint by type, URL pattern (`*` = any run in the path; host, query ignored) or both. Step 1: the " +

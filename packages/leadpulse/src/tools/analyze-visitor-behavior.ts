@@ -1,5 +1,6 @@
 import { at, defineTool, lines, pct, UserError } from "@marketsage/core";
-import { ratio, resolveRange, ResolvedRange, roundTo, TimeRangeInput } from "@marketsage/domain";
+import { ratio, resolveRange, ResolvedRange, roundTo } from "@marketsage/domain";
+import { rangeInput } from "./inputs.ts";
 import { z } from "zod";
 import { behavior } from "../queries/behavior.ts";
 import { FilterEcho, filterEcho, filtersText, VisitorFilterShape } from "../queries/filters.ts";
@@ -12,19 +13,19 @@ export const analyzeVisitorBehavior = defineTool({
   name: "analyze_visitor_behavior",
   title: "Visitor behaviour",
   description:
-    "One visitor (id; all history) or the sessions started in a range (default 30d), filtered by the session's device, " +
+    "One visitor (id; all history, range null) or the sessions started in a range, filtered by the session's device, " +
     "country, source, new/returning, identified; no bots: visitors, sessions, pages/session, duration (s), scroll (%), " +
     "top and entry paths, return rate, share identified.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    id: z.uuid().optional().describe("One visitor; omit for the population."),
-    range: TimeRangeInput.optional(),
+    id: z.uuid().optional(),
+    range: rangeInput(),
     ...VisitorFilterShape,
     top: z.number().int().min(1).max(50).default(10),
   }),
   output: z.object({
-    range: ResolvedRange.nullable().describe("null: all of the visitor's history."),
+    range: ResolvedRange.nullable(),
     visitor_id: z.string().nullable(),
     filters: FilterEcho,
     visitors: z.number().int(),

@@ -1,4 +1,5 @@
-import { ratio, resolveRange, PeriodOut, periodOut, roundTo, TimeRangeInput } from "@marketsage/domain";
+import { ratio, resolveRange, PeriodOut, periodOut, roundTo } from "@marketsage/domain";
+import { RANGE, rangeInput } from "./inputs.ts";
 import { z } from "zod";
 import { FUNNEL_SYNTAX, FunnelSteps, stepLabel } from "../funnel/steps.ts";
 import { funnelTally, type StepTally } from "../queries/funnel.ts";
@@ -52,7 +53,7 @@ export const getConversionFunnel = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     steps: FunnelSteps,
-    range: TimeRangeInput.optional().describe("Step 1 in; default 30d."),
+    range: rangeInput(`Step 1 in it. ${RANGE}; default 30d.`),
     window_days: z.number().int().min(1).max(90).default(7).describe("Days after step 1."),
     unit: z.enum(["visitor", "session"]).default("visitor"),
     breakdown: z.enum(["device", "country", "source", "new_vs_returning"]).optional(),

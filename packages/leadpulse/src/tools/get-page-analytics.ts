@@ -1,5 +1,6 @@
 import { at, defineTool, lines, pct } from "@marketsage/core";
-import { ratio, resolveRange, PeriodOut, periodOut, roundTo, TimeRangeInput } from "@marketsage/domain";
+import { ratio, resolveRange, PeriodOut, periodOut, roundTo } from "@marketsage/domain";
+import { rangeInput } from "./inputs.ts";
 import { z } from "zod";
 import { FunnelStep } from "../funnel/steps.ts";
 import { pageTally, SCROLL_BUCKETS } from "../queries/pages.ts";
@@ -11,13 +12,13 @@ export const getPageAnalytics = defineTool({
   name: "get_page_analytics",
   title: "Page analytics",
   description:
-    "A URL path or pattern (`*` = any run in the path) in a range (default 30d): views, visitors, paths, time on page, bounce " +
+    "A URL path or pattern (`*` = any run in the path) in a range: views, visitors, paths, time on page, bounce " +
     "rate (landings with no other view / landings), exit rate (last views / views), scroll buckets, referrers, UTM sources. No bots.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     url: FunnelStep.shape.url.unwrap().describe("Path or pattern: /pricing, /blog/*"),
-    range: TimeRangeInput.optional(),
+    range: rangeInput(),
     limit: z.number().int().min(1).max(20).default(5).describe("Items per list"),
   }),
   output: z.object({

@@ -24,7 +24,7 @@ export const getRealTimeVisitors = defineTool({
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    minutes: z.number().int().min(1).max(60).default(5).describe("Window length."),
+    minutes: z.number().int().min(1).max(60).default(5),
     top: z.number().int().min(1).max(20).default(5).describe("Items per list."),
   }),
   output: z.object({
@@ -35,7 +35,7 @@ export const getRealTimeVisitors = defineTool({
     countries: z.array(Item),
     devices: z.array(Item),
     sources: z.array(Item),
-    truncated: z.object({ pages: z.number().int(), countries: z.number().int(), devices: z.number().int(), sources: z.number().int() }).describe("Items left out of each list."),
+    truncated: z.object({ pages: z.number().int(), countries: z.number().int(), devices: z.number().int(), sources: z.number().int() }).describe("Items left out per list."),
   }),
   handler: async (input, ctx) => {
     const now = ctx.now();

@@ -1,5 +1,6 @@
-import { at, CursorInput, decodeCursor, defineTool, encodeCursor, lines, pageNote, pct } from "@marketsage/core";
-import { formatMoney, money, Money, ratio, resolveRange, PeriodOut, periodOut, TimeRangeInput } from "@marketsage/domain";
+import { at, decodeCursor, defineTool, encodeCursor, lines, pageNote, pct } from "@marketsage/core";
+import { formatMoney, money, Money, ratio, resolveRange, PeriodOut, periodOut } from "@marketsage/domain";
+import { Cursor, rangeInput } from "./inputs.ts";
 import { z } from "zod";
 import { sourceTally, type SourceTally } from "../queries/sources.ts";
 
@@ -21,15 +22,15 @@ export const getTrafficSources = defineTool({
   name: "get_traffic_sources",
   title: "Traffic sources",
   description:
-    "Sessions started in a range (default 30d) by source (UTM, else referrer host, else direct), source/medium or campaign: " +
+    "Sessions started in a range by source (UTM, else referrer host, else direct), source/medium or campaign: " +
     "sessions, visitors, conversions, conversion rate, revenue (reporting currency), with totals. No bots.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    range: TimeRangeInput.optional(),
+    range: rangeInput(),
     group_by: z.enum(["source", "source_medium", "campaign"]).default("source"),
     limit: z.number().int().min(1).max(50).default(10),
-    cursor: CursorInput,
+    cursor: Cursor,
   }),
   output: z.object({
     range: PeriodOut,
@@ -45,7 +46,7 @@ export const getTrafficSources = defineTool({
     ),
     totals: z.object(Figures),
     groups_total: Int,
-    fx_incomplete: z.boolean().describe("Some conversion had no FX rate and is left out of revenue"),
+    fx_incomplete: z.boolean().describe("Revenue leaves out conversions without an FX rate."),
     next_cursor: z.string().nullable(),
   }),
   handler: async (input, ctx) => {

@@ -1,4 +1,5 @@
-import { at, CursorInput, defineTool, LimitInput, lines, pageNote, piiPolicy } from "@marketsage/core";
+import { at, defineTool, lines, pageNote, piiPolicy } from "@marketsage/core";
+import { Cursor, limitInput } from "./inputs.ts";
 import { roundTo } from "@marketsage/domain";
 import { z } from "zod";
 import { ENGAGEMENT_HALF_LIFE_DAYS, engagementScore, INTENT_HALF_LIFE_DAYS, INTENT_MODEL_VERSION, nextAction, scoreIntent, type VisitorFeatures } from "../intent/model.ts";
@@ -32,14 +33,14 @@ export const getVisitor = defineTool({
   title: "Website visitor",
   description:
     "One website visitor: device, OS, browser, geo, first/last seen, first visit's source, sessions (count, latest 5), the " +
-    `journey oldest first (paged), features and ${INTENT_MODEL_VERSION} intent and engagement scores with each signal's points, ` +
-    "the linked contact (masked without PII access) with the channels they are reachable on, and the next action. Bots are flagged, not scored.",
+    `journey oldest first (paged), features, ${INTENT_MODEL_VERSION} intent and engagement scores with each signal's points, ` +
+    "the linked contact (masked without PII access) and the channels it is reachable on, the next action. Bots are flagged, not scored.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     id: z.uuid(),
-    journey_limit: LimitInput(20, 100),
-    journey_cursor: CursorInput,
+    journey_limit: limitInput(20, 100),
+    journey_cursor: Cursor,
   }),
   output: z.object({
     visitor: z.object({

@@ -41,7 +41,7 @@ export const identifyHighIntentVisitors = defineTool({
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    active_days: z.number().int().min(1).max(90).default(30).describe("Seen within these days."),
+    active_days: z.number().int().min(1).max(90).default(30),
     min_score: z.number().min(0).max(100).optional(),
     band: z.enum(["high", "medium", "low"]).optional(),
     identified_only: z.boolean().default(false),

@@ -29,7 +29,7 @@ export const trackEvents = defineTool({
       .describe("e.g. {type:'pageview', id, visitor_id, url, title?, referrer?, utm?}"),
     context: z
       .object({
-        user_agent: z.string().max(1000).optional().describe("The visitor's browser (device, bot check)."),
+        user_agent: z.string().max(1000).optional().describe("For device and bot check."),
         device: z.enum(["MOBILE", "DESKTOP", "TABLET"]).optional(),
         country: z.string().regex(/^[A-Z]{2}$/, { error: "must be an ISO 3166-1 alpha-2 code, e.g. NG" }).optional(),
         tz: z.string().max(64).optional().describe("IANA time zone (gives the country)."),
