@@ -83,6 +83,8 @@ export function chartOption(spec: ChartSpec, currency: string | null = null): ec
         ? {
             name: s.name, type: "line", data: s.values, color, z: 3, symbol: "circle", symbolSize: spec.x.length > 40 ? 0 : 4, showSymbol: spec.x.length <= 40,
             lineStyle: { width: 2, type: s.dashed ? "dashed" : "solid" },
+            // A rate's missing day had nothing to divide: the line goes on to the next measured day.
+            connectNulls: spec.unit === "ratio",
           }
         : { name: s.name, type: "bar", data: s.values, color, barMaxWidth: 48, label: { show: spec.x.length <= 8, position: "top", fontSize: 11, formatter: (p: { value: number }) => axisNumber(p.value, spec.unit) } },
     );

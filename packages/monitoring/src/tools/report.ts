@@ -220,7 +220,7 @@ export const generatePerformanceReport = defineTool({
           title: `${KPI_DEFS[k].label} by ${per}: ${r.first_day} – ${r.last_day} vs ${prevFirst} – ${prevLast}`,
           kind: "line", unit: KPI_DEFS[k].unit, x, band: null,
           series: [
-            { name: `${r.first_day} – ${r.last_day}`, values: kpi(k).series, dashed: false },
+            { name: "this range", values: kpi(k).series, dashed: false },
             { name: `previous ${r.days} days`, values: prev!.kpis.find((p) => p.kpi === k)!.series, dashed: true },
           ],
         });
