@@ -76,6 +76,8 @@ export async function seedDatabase(databaseUrl: string, opts: SeedOptions): Prom
     await loader.admin.query(`SELECT marketsage_rebuild_contact_facts(NULL)`);
     log("campaign stats and costs…");
     await loader.admin.query(`SELECT marketsage_rebuild_campaign_stats(NULL)`);
+    log("messages' KPI slots…");
+    await loader.admin.query(`SELECT marketsage_rebuild_message_kpis(NULL)`);
     log("sessions' page views, landings and exits, and their visitors' previous sessions…");
     await loader.admin.query(`SELECT marketsage_rebuild_session_pages(NULL)`);
     await loader.admin.query(`SELECT marketsage_rebuild_session_order(NULL)`);

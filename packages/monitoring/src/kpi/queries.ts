@@ -109,44 +109,65 @@ export interface MessageTally {
   costNoFx: number;
 }
 
+/** message_kpi_slots' slot length (migration monitoring_rollups): UTC-aligned 15 minutes. */
+export const KPI_SLOT_MS = 15 * 60_000;
+
 /**
  * The outbound messages created in each bucket and in the window, with the flags their events
  * give them up to now (campaign-analytics' marketsage_event_flags: any event but QUEUED and
  * FAILED = sent; DELIVERED or an open, click, reply or unsubscribe = delivered; OPENED or
- * CLICKED = opened), and their cost. A message's events are never before its creation (every
- * writer clamps them), so only the events since the window's start are read.
+ * CLICKED = opened), and their cost. Whole 15-minute slots come from message_kpi_slots (kept by
+ * triggers, equal to the raw data: kpi.test); the partial slots at the window's ends are read
+ * from messages and their events. A message's events are never before its creation (every writer
+ * clamps them), so only the events since the window's start are read.
  */
 export async function messageTallies(db: DbHandle, org: Org, w: Window, opt: { flags: boolean } = { flags: true }): Promise<Grouped<MessageTally>> {
   const o = Prisma.sql`${org.id}::uuid`;
+  // The whole slots inside the window: [a, b). None when the window is shorter than a slot.
+  let a = new Date(Math.ceil(w.from.getTime() / KPI_SLOT_MS) * KPI_SLOT_MS);
+  let b = new Date(Math.floor(w.to.getTime() / KPI_SLOT_MS) * KPI_SLOT_MS);
+  if (a >= b) a = b = w.to;
   // Cost alone needs no events.
   const events = opt.flags
     ? Prisma.sql`left join message_events e on e.message_id = m.id and e.organization_id = ${o} and e.occurred_at >= ${w.from}`
     : Prisma.sql`left join (select null::uuid as message_id, null::"MessageEventType" as type) e on false`;
-  // Flags per message (a join the planner may run as index probes or as one hash of the events),
-  // then one row per (bucket, currency, FX day) so each stored rate is looked up once per group.
+  // Flags per message of the partial slots, then one row per (bucket, channel, currency, FX day)
+  // from them and from the slots; then per (bucket, currency, FX day) so each stored rate is
+  // looked up once per group.
   const rows = await db.$queryRaw<Array<{ b: string | null; g: number } & Record<string, number>>>`
     with f as (
-      select m.id, m.channel, ${bucketOf(w, Prisma.sql`m.created_at`)} as b, m.cost, m.currency, m.created_at::date as fx_day,
+      select m.id, m.channel, ${bucketOf(w, Prisma.sql`m.created_at`)} as b, m.cost, m.currency::text as currency, m.created_at::date as fx_day,
              coalesce(bool_or(e.type not in ('QUEUED', 'FAILED')), false) as sent,
              coalesce(bool_or(e.type in ('DELIVERED', 'OPENED', 'CLICKED', 'REPLIED', 'UNSUBSCRIBED')), false) as delivered,
              coalesce(bool_or(e.type in ('OPENED', 'CLICKED')), false) as opened,
              coalesce(bool_or(e.type = 'CLICKED'), false) as clicked
         from messages m
         ${events}
-       where m.organization_id = ${o} and m.direction = 'OUTBOUND' and ${inWindow(w, Prisma.sql`m.created_at`)}
+       where m.organization_id = ${o} and m.direction = 'OUTBOUND'
+         and ((m.created_at >= ${w.from} and m.created_at < ${a}) or (m.created_at >= ${b} and m.created_at < ${w.to}))
        group by m.id),
+    u as (
+      select b, channel, currency, fx_day, count(*) filter (where sent) as sent, count(*) filter (where delivered) as delivered,
+             count(*) filter (where opened) as opened, count(*) filter (where clicked) as clicked, count(cost) as costed, sum(cost) as cost
+        from f group by 1, 2, 3, 4
+      union all
+      select ${bucketOf(w, Prisma.sql`s.slot`)}, s.channel, nullif(s.currency, ''), s.slot::date, sum(s.sent), sum(s.delivered), sum(s.opened), sum(s.clicked), sum(s.costed),
+             sum(s.cost) filter (where s.costed > 0)
+        from message_kpi_slots s
+       where s.organization_id = ${o} and s.slot >= ${a} and s.slot < ${b}
+       group by 1, 2, 3, 4),
     d as (
       select b, currency, fx_day,
-             count(*) filter (where sent and channel = 'EMAIL') as sent_email,
-             count(*) filter (where sent and channel = 'SMS') as sent_sms,
-             count(*) filter (where sent and channel = 'WHATSAPP') as sent_whatsapp,
-             count(*) filter (where sent) as sent,
-             count(*) filter (where delivered) as delivered,
-             count(*) filter (where delivered and channel = 'EMAIL') as email_delivered,
-             count(*) filter (where opened and channel = 'EMAIL') as email_opened,
-             count(*) filter (where clicked) as clicked,
-             sum(cost) as cost, count(cost) as costed
-        from f group by b, currency, fx_day),
+             sum(sent) filter (where channel = 'EMAIL') as sent_email,
+             sum(sent) filter (where channel = 'SMS') as sent_sms,
+             sum(sent) filter (where channel = 'WHATSAPP') as sent_whatsapp,
+             sum(sent) as sent,
+             sum(delivered) as delivered,
+             sum(delivered) filter (where channel = 'EMAIL') as email_delivered,
+             sum(opened) filter (where channel = 'EMAIL') as email_opened,
+             sum(clicked) as clicked,
+             sum(cost) as cost, sum(costed) as costed
+        from u group by b, currency, fx_day),
     r as (select d.*, ${reportingAmountSql(org, Prisma.sql`d.cost`, Prisma.sql`d.currency`, Prisma.sql`d.fx_day::timestamptz`)} as cost_r from d)
     select ${label(w)},
            coalesce(sum(sent_email), 0)::int as sent_email, coalesce(sum(sent_sms), 0)::int as sent_sms, coalesce(sum(sent_whatsapp), 0)::int as sent_whatsapp,
