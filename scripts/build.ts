@@ -63,6 +63,8 @@ const common: BuildOptions = {
   define: { navigator: JSON.stringify({ userAgent: "Node.js" }) },
   metafile: true,
   plugins: [prismaWasmFile],
+  // A native addon (the report charts' PNG renderer): loaded from node_modules at run time.
+  external: ["@resvg/resvg-js"],
   // Bundled CommonJS dependencies still call require() for Node built-ins.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };

@@ -38,6 +38,8 @@ const builders: Record<string, ArgBuilder> = {
     return { id: randomUUID() };
   },
   get_alerts: async () => ({ status: "all", limit: 10 }),
+  generate_performance_report: async (ctx) => ({ kind: "executive", ...(await pastRange(ctx)) }),
+  get_system_health: async () => ({ minutes: 60 }),
   query_audit_log: async () => ({ limit: 10 }),
   verify_audit_log: async () => ({}),
 };
@@ -96,6 +98,18 @@ const steps: StoryStep[] = [
     },
   },
   {
+    name: "the executive report, with its charts",
+    async run(s) {
+      const r = await s.call<{ title: string; charts: Array<{ title: string }>; images: boolean; figures: Array<{ kpi: string; value: number | null }> }>(
+        "generate_performance_report",
+        { kind: "executive", ...(await pastRange(s.ctx)) },
+      );
+      expectThat(r.images && r.charts.length > 0, "the report came back without its charts");
+      s.say(`  "${r.title}": ${r.figures.length} key figures and ${r.charts.length} charts (${r.charts.map((c) => c.title).join("; ")}), as PNG images.`);
+      return `${r.charts.length} charts`;
+    },
+  },
+  {
     // Alert rules are an administrator's (monitoring:admin); the agent reads what fired.
     name: "the open alerts, evaluated now",
     async run(s) {
@@ -111,6 +125,6 @@ export const harness: HarnessSpec = {
   builders,
   // A fixed past range: its messages, conversions and contacts are settled demo data.
   stableProbes: ["get_kpi_dashboard"],
-  story: { title: "An AI agent runs a weekly review: the dashboard, what was unusual, where conversions are heading, the open alerts", steps },
+  story: { title: "An AI agent runs a weekly review: the dashboard, what was unusual, where conversions are heading, the report, the open alerts", steps },
   cheapRead: { tool: "get_real_time_metrics", args: (tag) => ({ minutes: 1 + (Number.parseInt(tag.replace(/\D/g, "").slice(-3) || "0", 10) % 1440) }) },
 };

@@ -1,7 +1,5 @@
 // @marketsage/monitoring: KPIs, trends and forecasts, anomalies, alerts, reports with charts,
-// system health and the audit log (issue 14; not in the catalog yet). Built so far: the KPI
-// module and dashboard, real-time metrics, trends and forecasts, anomalies, alert rules with their
-// evaluator, and the audit tools.
+// system health and the audit log.
 export { forecastSeries, backtest, detectAnomalies, dayOfWeekProfile, seriesTrend, median, mad, quantile, theilSen, mannKendall } from "./stats/index.ts";
 export type { ForecastReport, BacktestReport, AnomalyReport, Anomaly, DayOfWeekProfile, MannKendall } from "./stats/index.ts";
 export { auditTools, queryAuditLog, verifyAuditLogTool } from "./tools/audit.ts";
@@ -15,3 +13,6 @@ export { evaluateAlerts } from "./alerts/evaluate.ts";
 export { alertsWorker } from "./alerts/worker.ts";
 export { monitoringServer, monitoringTools, monitoringPackage } from "./server.ts";
 export { weeklyExecutiveSummary } from "./prompts.ts";
+export { generatePerformanceReport, reportResource } from "./tools/report.ts";
+export { getSystemHealth } from "./tools/health.ts";
+export { systemHealth } from "./health/index.ts";

@@ -1,12 +1,13 @@
 // The monitoring server's module: its tools by method name (the typed client's methods), its
-// prompt, and what the catalog will load. Not in the catalog yet (issue 14: the report, system
-// health and the KPI rollups come first).
+// prompt and resource, and what the catalog loads.
 import type { ServerModule } from "@marketsage/core";
 import { weeklyExecutiveSummary } from "./prompts.ts";
 import { deleteAlertThreshold, getAlerts, listAlertThresholds, setAlertThreshold } from "./tools/alerts.ts";
 import { getAnomalyDetection } from "./tools/anomalies.ts";
 import { queryAuditLog, verifyAuditLogTool } from "./tools/audit.ts";
+import { getSystemHealth } from "./tools/health.ts";
 import { kpiTools } from "./tools/kpi.ts";
+import { generatePerformanceReport, reportResource } from "./tools/report.ts";
 import { analyzePerformanceTrends } from "./tools/trends.ts";
 
 const [getKpiDashboard, getRealTimeMetrics] = kpiTools;
@@ -21,6 +22,8 @@ export const monitoringTools = {
   listAlertThresholds,
   deleteAlertThreshold,
   getAlerts,
+  generatePerformanceReport,
+  getSystemHealth,
   queryAuditLog,
   verifyAuditLog: verifyAuditLogTool,
 } as const;
@@ -30,8 +33,9 @@ export const monitoringServer: ServerModule = {
   version: "0.1.0",
   instructions:
     "KPIs, trends, forecasts, anomalies and alerts of one MarketSage organization (the one your API key belongs to), computed from its data at " +
-    "call time in its time zone and reporting currency; and its audit log. Start with get_kpi_dashboard.",
+    "call time in its time zone and reporting currency; reports with charts, system health and its audit log. Start with get_kpi_dashboard.",
   tools: Object.values(monitoringTools),
+  resources: [reportResource],
   prompts: [weeklyExecutiveSummary],
 };
 

@@ -20,27 +20,9 @@ echarts.setPlatformAPI({
 
 export const CHART_WIDTH = 800;
 export const CHART_HEIGHT = 400;
-export const CHART_UNITS = ["count", "ratio", "money"] as const;
-export type ChartUnit = (typeof CHART_UNITS)[number];
-
-export interface ChartSeries {
-  name: string;
-  values: Array<number | null>;
-  /** Drawn dashed (a previous range, a forecast). */
-  dashed?: boolean;
-}
-
-export interface ChartSpec {
-  title: string;
-  kind: "line" | "bar";
-  /** ratio: 0–1 shown as percent; money: in `currency`. */
-  unit: ChartUnit;
-  /** Days (YYYY-MM-DD) for lines, categories for bars. */
-  x: string[];
-  series: ChartSeries[];
-  /** Lines: a shaded band (e.g. a forecast's 80% interval), null where it does not apply. */
-  band?: { name: string; lower: Array<number | null>; upper: Array<number | null> } | null;
-}
+export { CHART_UNITS } from "./spec.ts";
+export type { ChartUnit, ChartSeries, ChartSpec } from "./spec.ts";
+import type { ChartSpec, ChartUnit } from "./spec.ts";
 
 const COLORS = ["#2563eb", "#9ca3af", "#16a34a", "#ea580c", "#9333ea"];
 const BAND_COLOR = "rgba(37, 99, 235, 0.18)";

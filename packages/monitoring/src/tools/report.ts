@@ -9,7 +9,7 @@
 import { defineTool, lines, type ResourceDefinition, type ToolContext } from "@marketsage/core";
 import { formatMoney, minorUnits } from "@marketsage/domain";
 import { z } from "zod";
-import { CHART_UNITS, chartPng, type ChartSpec } from "../charts/index.ts";
+import { CHART_UNITS, type ChartSpec } from "../charts/spec.ts";
 import { KPI_DEFS, KPI_NAMES, KpiRangeInput, localDate, type KpiName } from "../kpi/index.ts";
 import { addDays } from "../series.ts";
 import { getAlerts } from "./alerts.ts";
@@ -300,7 +300,12 @@ export const generatePerformanceReport = defineTool({
     return { kind: i.kind, title: `${plan.title}: ${r.first_day} – ${r.last_day}`, ...base, granularity: cur.series_granularity, outlook, anomalies, alerts, sections, charts, images: i.charts };
   },
   render: (o) => renderReport(o),
-  attachments: (o) => (o.images ? o.charts.map((c) => ({ type: "image" as const, data: chartPng(c, o.currency).toString("base64"), mimeType: "image/png" })) : []),
+  // The renderer (ECharts, resvg's native module) loads with the first chart, not with the server.
+  attachments: async (o) => {
+    if (!o.images) return [];
+    const { chartPng } = await import("../charts/index.ts");
+    return o.charts.map((c) => ({ type: "image" as const, data: chartPng(c, o.currency).toString("base64"), mimeType: "image/png" }));
+  },
 });
 
 /** The Markdown report: header, sections, and the data each chart is drawn from. */
