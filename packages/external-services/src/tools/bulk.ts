@@ -159,7 +159,7 @@ export const sendBulk = defineTool({
     contact_ids: z.array(z.uuid()).min(1).max(1000).optional(),
     provider: z.enum(["auto", "africastalking", "twilio", "smtp", "whatsapp"]).optional(),
     track_links: z.boolean().default(true),
-    idempotency_key: Key.describe("Reused: the first send, never a second."),
+    idempotency_key: Key.describe("Reused: the first send, no second."),
     dry_run: z.boolean().default(false),
     confirmation_token: z.string().max(100).optional(),
     wait_seconds: z.number().int().min(0).max(600).default(0),

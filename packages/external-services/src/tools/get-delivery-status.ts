@@ -23,8 +23,8 @@ export const getDeliveryStatus = defineTool({
   name: "get_delivery_status",
   title: "Delivery status of a message",
   description:
-    "A message's status (queued, sent, delivered, failed, outcome_unknown) and its history of provider reports with times " +
-    "and reasons, by one of message_id, idempotency_key or provider_message_id.",
+    "A message's status (queued, sent, delivered, failed, outcome_unknown) and its provider reports with times and " +
+    "reasons, by one of message_id, idempotency_key or provider_message_id.",
   scopes: ["messages:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
@@ -44,7 +44,7 @@ export const getDeliveryStatus = defineTool({
     provider: z.string().nullable(),
     provider_message_id: z.string().nullable(),
     sandbox: z.boolean(),
-    error: z.object({ code: z.string(), reason: z.string().nullable(), retryable: z.boolean() }).nullable().describe("retryable: nothing was sent; the same idempotency key may retry."),
+    error: z.object({ code: z.string(), reason: z.string().nullable(), retryable: z.boolean() }).nullable().describe("retryable: nothing sent; retry with the same key."),
     segments: z.number().int(),
     cost: MoneyOut.nullable(),
     idempotency_key: z.string().nullable(),

@@ -17,10 +17,10 @@ export const listProviders = defineTool({
   title: "Messaging providers",
   description:
     "Every provider per channel: live or sandbox (and why), circuit state, delivery rate and median time to delivery " +
-    `observed in this organization's last ${OBSERVED_DAYS} days, the organization's senders, the rate for its country, and how SMS auto-routing chooses.`,
+    `in this organization's last ${OBSERVED_DAYS} days, its senders, the rate for its country, how SMS auto-routing chooses.`,
   scopes: ["messages:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  input: z.object({ country: z.string().regex(/^[A-Z]{2}$/, { error: "an ISO 3166-1 alpha-2 code, e.g. KE" }).optional().describe("Rates for this country (default the organization's).") }),
+  input: z.object({ country: z.string().regex(/^[A-Z]{2}$/, { error: "an ISO 3166-1 alpha-2 code, e.g. KE" }).optional().describe("Default: the organization's.") }),
   output: z.object({
     providers: z.array(z.object({
       provider: z.string(),

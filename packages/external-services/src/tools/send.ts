@@ -14,11 +14,11 @@ const common = {
     .string()
     .trim()
     .regex(/^[A-Za-z0-9._:-]{8,128}$/, { error: "8–128 of A-Za-z0-9._:- (e.g. a UUID, or order-1234-receipt)" })
-    .describe("Reused: the first result, never a second send."),
+    .describe("Reused: the first result, no second send."),
   dry_run: z.boolean().default(false),
 };
 const quiet = {
-  quiet_hours_override: z.string().trim().min(5).max(300).optional().describe("Why it cannot wait for 08:00 local (audited; needs messages:override_quiet_hours)."),
+  quiet_hours_override: z.string().trim().min(5).max(300).optional().describe("Why send in quiet hours (audited; needs messages:override_quiet_hours)."),
 };
 
 const Status = z.enum(["dry_run", "in_flight", "queued", "sent", "delivered", "failed", "outcome_unknown"]);
@@ -127,8 +127,8 @@ export const sendSms = defineTool({
   name: "send_sms",
   title: "Send an SMS",
   description:
-    "Send one SMS via Africa's Talking or Twilio (auto: cheapest per delivered message, failover on provider-side refusals). " +
-    "Refused with the reason when opted out, a merge field is missing, too long, or quiet hours at the recipient.",
+    "Send one SMS via Africa's Talking or Twilio (auto: cheapest per delivered message, failover on provider refusals). " +
+    "Refused with the reason when opted out, a merge field is missing, too long, or in the recipient's quiet hours.",
   scopes: ["messages:send"],
   rateLimit: "send",
   transaction: "own",
@@ -138,7 +138,7 @@ export const sendSms = defineTool({
     ...quiet,
     text: z.string().min(1).max(1600).optional().describe("Merge fields like {{first_name}}."),
     provider: z.enum(["auto", "africastalking", "twilio"]).default("auto"),
-    from: z.string().trim().min(1).max(20).optional().describe("A sender id of the organization's (default: its default)."),
+    from: z.string().trim().min(1).max(20).optional().describe("An organization sender id; omit for the default."),
   }),
   output: SendOutput,
   handler: async (i, ctx) => {
@@ -163,7 +163,7 @@ export const sendEmail = defineTool({
     subject: z.string().min(1).max(255).optional(),
     text: z.string().min(1).max(100_000).optional(),
     html: z.string().min(1).max(500_000).optional(),
-    from: z.string().trim().min(3).max(254).optional().describe("A sender address of the organization's (default: its default)."),
+    from: z.string().trim().min(3).max(254).optional().describe("An organization sender address; omit for the default."),
   }),
   output: SendOutput,
   handler: async (i, ctx) => {

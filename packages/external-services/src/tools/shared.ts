@@ -10,22 +10,22 @@ export const ChannelInput = z.enum(["EMAIL", "SMS", "WHATSAPP"]);
 export const ProviderName = z.enum(["africastalking", "twilio", "smtp", "whatsapp"]);
 
 export const recipientInput = {
-  to: z.string().trim().min(3).max(254).optional().describe("E.164 number or email; or contact_id."),
-  contact_id: z.uuid().optional().describe("A customer (consent, merge fields, time zone)."),
+  to: z.string().trim().min(3).max(254).optional().describe("E.164 phone or email; or contact_id."),
+  contact_id: z.uuid().optional().describe("A customer (fills merge fields)."),
 };
 
 export const Variables = z
   .record(z.string(), z.string().max(1000))
   .optional()
-  .describe("Merge values, e.g. {code:'SAVE10'}; contact fields need none.");
+  .describe("Merge values beyond the contact's fields.");
 
 export const WhatsAppTemplateInput = z
   .object({
     name: z.string().trim().min(1).max(512),
     language: z.string().trim().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, { error: "a language code such as en or en_US" }).default("en"),
-    params: z.array(z.string().max(1024)).max(20).default([]).describe("Body {{1}}, {{2}}…; merge fields allowed."),
+    params: z.array(z.string().max(1024)).max(20).default([]).describe("Body {{1}}, {{2}}…; merge fields ok."),
   })
-  .describe("An approved template (outside the 24-hour window).");
+  .describe("Approved template (outside the 24 h window).");
 
 export const MoneyOut = z.object({ amount: z.string(), currency: z.string() });
 export const ProblemOut = z.object({ code: z.string(), message: z.string(), fix: z.string() });

@@ -11,7 +11,7 @@ const TemplateOut = z.object({
   channel: z.string(),
   name: z.string(),
   version: z.number().int(),
-  versions: z.number().int().describe("How many versions the name has."),
+  versions: z.number().int(),
   subject: z.string().nullable(),
   text: z.string().nullable(),
   html_bytes: z.number().int().nullable(),

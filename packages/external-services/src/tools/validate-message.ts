@@ -9,8 +9,8 @@ export const validateMessageTool = defineTool({
   name: "validate_message",
   title: "Check a message before sending",
   description:
-    "Check a message as a send would: recipient, consent, merge fields, SMS encoding and segments, sizes, quiet hours at " +
-    "their local time, the WhatsApp 24-hour window, cost per provider. Errors (refused) and warnings, each with a fix.",
+    "Check a message as a send would: recipient, consent, merge fields, SMS encoding and segments, sizes, local quiet " +
+    "hours, the WhatsApp 24 h window, cost per provider. Errors (a send is refused) and warnings, each with a fix.",
   scopes: ["messages:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
