@@ -51,11 +51,11 @@ export const MaxAgeInput = z
   .min(0)
   .max(86_400)
   .default(DEFAULT_MAX_AGE_SECONDS)
-  .describe("Re-evaluate a rule segment's members if older (0: always).");
+  .describe("Re-evaluate rule members if older (0: always).");
 
 // Paging and ranges as tools/list shows them: each thing said once (the bounds and defaults are in
 // the schema; what the range's parts mean is in the range's own description).
-export const Cursor = CursorInput.describe("next_cursor of the previous page.");
+export const Cursor = CursorInput.describe("From next_cursor.");
 export const limitInput = (def: number, max: number) => z.number().int().min(1).max(max).default(def);
 const { preset, from, to } = TimeRangeInput.shape;
 /** TimeRangeInput (the same values valid) with one description: `fallback` is the default preset. */
@@ -63,4 +63,4 @@ export const rangeInput = (fallback: string) =>
   z
     .object({ preset: preset.unwrap().optional(), from: from.unwrap().optional(), to: to.unwrap().optional() })
     .optional()
-    .describe(`Preset, or from/to (to exclusive, default now); default ${fallback}.`);
+    .describe(`Preset or from/to (to exclusive); default ${fallback}.`);

@@ -37,10 +37,10 @@ const MAX_CONDITIONS = 40;
 // Written without JSON's quotes (inside a tools/list string each one costs an escape; a model reads
 // {field: tag, op: has} as well), every field, operator and key still named: a model writes a
 // rule from this alone, and parseRule's messages name the place and the fix when it does not.
-export const RULE_GRAMMAR = `Rule: {all: [rule, …]} | {any: [rule, …]} | {not: rule} | condition. Profile conditions {field, op, value}: \
-country|status|city|company|source with eq|in|not_in|contains; tag with has|has_any; created_at with after|before (ISO date) or \
-within_days (a number); email|phone with exists|missing (no value); in, not_in and has_any take lists. Behaviour conditions \
-(? optional, default): {behavior: message_event, event: DELIVERED|OPENED|CLICKED|REPLIED|…, channel?: EMAIL|SMS|WHATSAPP, \
+export const RULE_GRAMMAR = `Rule: {all: [rule, …]} | {any: [rule, …]} | {not: rule} | condition. Profile {field, op, value}: \
+country|status|city|company|source: eq|in|not_in|contains; tag: has|has_any; created_at: after|before (ISO date), \
+within_days; email|phone: exists|missing (no value); in, not_in, has_any take lists. Behaviour \
+(? optional, default): {behavior: message_event, event: DELIVERED|OPENED|CLICKED|REPLIED|…, channel?, \
 within_days? 30, min_count? 1}; {behavior: visited, url_pattern: "/pricing", min_count? 1, within_days?}; {behavior: converted, \
 min_value?, within_days?, min_count? 1}; {behavior: consent, channel, state: subscribed|unsubscribed|unknown}.`;
 

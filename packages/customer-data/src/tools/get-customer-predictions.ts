@@ -28,9 +28,9 @@ export const getCustomerPredictions = defineTool({
   title: "Customer predictions",
   description:
     `Model ${MODEL_VERSION} (recency, decayed frequency, spend) for one customer (id, email or phone): churn risk 0–1 ` +
-    "(low < 0.3 ≤ medium < 0.6 ≤ high), 12-month value, engagement 0–100, preferred channel, next best action, and " +
-    "the inputs (stored false: computed now, not stored). Without a customer: the distribution over segment_id's " +
-    "members or the organization. Money in the organization's currency.",
+    "(low < 0.3 ≤ medium < 0.6 ≤ high), 12-month value, engagement 0–100, preferred channel, next best action, " +
+    "inputs (stored false: computed now). Without a customer: the distribution over segment_id or the organization. " +
+    "Money in the organization's currency.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({

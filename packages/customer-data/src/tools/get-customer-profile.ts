@@ -13,9 +13,9 @@ export const getCustomerProfile = defineTool({
   name: "get_customer_profile",
   title: "Customer profile",
   description:
-    "One customer's full record, by exactly one of id, email or phone: profile; consent per channel (state, unknown if " +
-    "never asked; latest change; reachable: address present, ACTIVE and subscribed); segments; latest prediction; " +
-    "activity (messages, visits, conversions) newest first, paged. Money in the organization's currency.",
+    "One customer by exactly one of id, email or phone: profile, consent per channel (unknown: never asked; reachable = " +
+    "address present, ACTIVE, subscribed), segments, latest prediction, activity (messages, visits, conversions) newest " +
+    "first, paged. Money in the organization's currency.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({

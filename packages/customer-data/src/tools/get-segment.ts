@@ -15,16 +15,15 @@ export const getSegment = defineTool({
   name: "get_segment",
   title: "Segment details",
   description:
-    "One saved segment: members, how many each channel may message now (address present, ACTIVE, subscribed), growth " +
-    "and engagement over the range (share of members with a delivered message who opened, clicked or replied), " +
-    "optionally a page of members. A rule segment counts its member list as of at most max_age_seconds ago; its growth " +
-    "has no removed count.",
+    "One saved segment: members, reachable per channel now (address present, ACTIVE, subscribed), growth and engagement " +
+    "(share of members delivered a message who opened, clicked or replied) over the range, optionally a page of members " +
+    "(newest first). Rule segments: members as of ≤ max_age_seconds ago; growth without removed.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     id: z.uuid().describe("From list_segments."),
     range: rangeInput("30d"),
-    include_members: z.boolean().default(false).describe("Also a page of members, newest first."),
+    include_members: z.boolean().default(false),
     members_limit: limitInput(10, 50),
     members_cursor: Cursor,
     max_age_seconds: MaxAgeInput,

@@ -13,8 +13,8 @@ export const listSegments = defineTool({
   name: "list_segments",
   title: "List segments",
   description:
-    "The organization's saved segments, alphabetically: what each selects, in words; members now; net growth over the " +
-    "range. Reachability and engagement: get_segment.",
+    "Saved segments, alphabetically: what each selects (in words), members now, net growth over the range. " +
+    "Reachability and engagement: get_segment.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({ range: rangeInput("30d"), limit: limitInput(20, 50), cursor: Cursor, max_age_seconds: MaxAgeInput }),

@@ -13,8 +13,7 @@ export const previewSegment = defineTool({
   name: "preview_segment",
   title: "Preview a segment",
   description:
-    "Evaluate segment rules without saving: matches, share of all customers (0–1), reach per channel, a sample, and " +
-    "the rules in words to check the intent. " +
+    "Evaluate rules without saving: matches, share (0–1), reach, a sample, and the rules in words (check the intent). " +
     RULE_GRAMMAR,
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

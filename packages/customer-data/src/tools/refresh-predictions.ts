@@ -9,9 +9,8 @@ export const refreshPredictionsTool = defineTool({
   name: "refresh_predictions",
   title: "Refresh predictions",
   description:
-    "Recompute and store predictions from current history for one customer (scope customer: id, email or phone), a " +
-    "segment (scope segment: segment_id) or the organization, with progress notifications. Sets of ≥ 20,000 contacts " +
-    "and a quarter of the organization run set-wise (one pass).",
+    "Recompute and store predictions for one customer (scope customer: id, email or phone), a segment (scope " +
+    "segment: segment_id) or the organization, with progress notifications; large sets in one set-wise pass.",
   scopes: ["contacts:write"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   // A million contacts take under a minute on two cores (README "Benchmarks"); the rewrite is atomic.

@@ -13,19 +13,18 @@ export const searchCustomers = defineTool({
   name: "search_customers",
   title: "Search customers",
   description:
-    "Find customers by free text and filters, newest first, paged. Each: id, names, email, phone (E.164), company, " +
-    "city, country, status, tags, created_at; email and phone masked without PII access. Full record: get_customer_profile.",
+    "Customers matching free text and filters, newest first, paged: contact details, status and tags (phone E.164; " +
+    "email/phone masked without PII access). Full record: get_customer_profile.",
   scopes: ["contacts:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     query: z.string().trim().max(100).optional().describe("Name, email, phone (any format) or company."),
     status: z.array(ContactStatusEnum).max(4).optional(),
     country: z.array(z.string().regex(/^[A-Za-z]{2}$/)).max(20).optional().describe("ISO codes, e.g. NG."),
-    segment_id: z.uuid().optional().describe("Only its members."),
+    segment_id: z.uuid().optional(),
     consent: z
       .object({ channel: ChannelEnum, state: z.enum(["subscribed", "unsubscribed", "unknown"]) })
-      .optional()
-      .describe("Current consent on a channel."),
+      .optional(),
     limit: limitInput(20, 100),
     cursor: Cursor,
   }),

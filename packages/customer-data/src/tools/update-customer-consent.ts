@@ -9,9 +9,8 @@ export const updateCustomerConsent = defineTool({
   name: "update_customer_consent",
   title: "Update consent",
   description:
-    "Subscribe or unsubscribe one customer (id, email or phone) on one channel, with where the request came from and " +
-    "why. Appended to the consent history; applies to sends at once. Asking for the state the customer is already in " +
-    "records nothing (changed false).",
+    "Subscribe or unsubscribe one customer (id, email or phone) on one channel, with the request's source and reason. " +
+    "Appended to the consent history; applies to sends at once. Asking for the current state records nothing (changed false).",
   scopes: ["contacts:write"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
