@@ -80,6 +80,6 @@ export const MONEY_DEFINITIONS = {
 
 /** One paragraph a tool description can point to (kept short: tool definitions are in every conversation). */
 export const DEFINITIONS_BRIEF =
-  "Counts are unique messages (an email opened 5 times is 1 open; a click counts as an open and a delivery). Rates: delivery = delivered/sent; open, click, reply, " +
-  "conversion, unsubscribe = per delivered; click-to-open = clicked/opened; bounce = bounced/sent; failure = failed/messages. " +
-  "A figure that does not exist on a channel (SMS opens, email replies) is null with applicable=false, never 0.";
+  "Counts are unique messages (an email opened 5 times is 1 open; a click implies an open and a delivery). Rates are per " +
+  "delivered, except delivery and bounce (per sent), click-to-open (per opened) and failure (per message). A figure a channel " +
+  "lacks (SMS opens, email replies) is null with applicable=false, never 0.";

@@ -34,8 +34,8 @@ export const analyzeCampaignTrends = defineTool({
   name: "analyze_campaign_trends",
   title: "Campaign trends",
   description:
-    "A rate (0–1), sent (messages) or revenue (reporting currency) per day/week/month in the organization's time zone, over the " +
-    "campaigns dated in each bucket; empty buckets kept (volume 0); Theil–Sen slope with 95% interval; change vs the previous period.",
+    "A rate (0–1), sent or revenue (reporting currency) per day/week/month (organization's time zone) over the campaigns " +
+    "dated in each bucket; empty buckets kept; Theil–Sen slope with 95% interval; change vs the previous period.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({

@@ -16,15 +16,15 @@ export const compareCampaigns = defineTool({
   name: "compare_campaigns",
   title: "Compare campaigns",
   description:
-    "2–5 campaigns on one rate, each with its Wilson 95% interval, each against the first or the best: two-sided two-proportion " +
-    "z-test, difference with Newcombe 95% interval, relative lift, Holm-adjusted p. 'not enough data' under min_volume trials or 5 expected successes/failures.",
+    "2–5 campaigns on one rate (Wilson 95% intervals), each against the first or the best: two-sided two-proportion " +
+    "z-test, difference (Newcombe 95% interval), relative lift, Holm-adjusted p. 'not enough data' under min_volume trials or 5 expected successes/failures.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    ids: z.array(z.uuid()).min(2).max(5).describe("The first is the baseline unless against=best."),
+    ids: z.array(z.uuid()).min(2).max(5),
     metric: rateMetric("click_rate"),
     against: z.enum(["first", "best"]).default("first"),
-    min_volume: z.number().int().min(1).default(100).describe("Fewest trials (the rate's denominator) to test."),
+    min_volume: z.number().int().min(1).default(100),
     attribution_days: AttributionDays,
   }),
   output: z.object({

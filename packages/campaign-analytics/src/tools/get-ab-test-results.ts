@@ -17,9 +17,9 @@ export const getAbTestResults = defineTool({
   name: "get_ab_test_results",
   title: "A/B test results",
   description:
-    "A campaign's A/B test on one rate: per variant successes, trials, rate with Wilson 95% interval, probability to be best (Beta " +
-    "posteriors), z-test against the control (Holm). A winner only when significant at α 0.05 and each variant has the sample to detect " +
-    "min_effect at 80% power; else the trials per variant still needed.",
+    "A campaign's A/B test on one rate: per variant successes, trials, rate (Wilson 95% interval), probability to be best (Beta " +
+    "posteriors), z-test vs the control (Holm). A winner only when significant at α 0.05 with each variant's sample enough to detect " +
+    "min_effect at 80% power; else more_needed_per_variant.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({

@@ -11,13 +11,13 @@ export const getCampaignMetrics = defineTool({
   name: "get_campaign_metrics",
   title: "Campaign metrics",
   description:
-    "One campaign's performance, computed now from its messages, events and conversions: counts, rates, revenue, cost and " +
-    `ROI (reporting currency), optionally per A/B variant. ${DEFINITIONS_BRIEF}`,
+    "One campaign's counts, rates, revenue, cost and ROI (reporting currency), computed now, optionally per A/B variant. " +
+    DEFINITIONS_BRIEF,
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     id: z.uuid().describe("From list_campaigns."),
-    include_variants: z.boolean().default(true).describe("Also each A/B variant's figures."),
+    include_variants: z.boolean().default(true),
     attribution_days: AttributionDays,
   }),
   output: z.object({

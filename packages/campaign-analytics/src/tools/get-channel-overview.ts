@@ -37,9 +37,8 @@ export const getChannelOverview = defineTool({
   name: "get_channel_overview",
   title: "Channel overview",
   description:
-    "Email, SMS and WhatsApp side by side for the campaigns dated in a range: messages, delivery, contacts reached, " +
-    "engagement (opened, clicked or replied), cost and cost per engagement, conversions and revenue (reporting currency), each " +
-    "channel's share, and totals.",
+    "Email, SMS and WhatsApp side by side for the campaigns dated in the range: messages, delivery, reach, engagement " +
+    "(opened, clicked or replied), cost per engagement, conversions, revenue (reporting currency), shares and totals.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({

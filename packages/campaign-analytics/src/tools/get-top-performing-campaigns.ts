@@ -17,15 +17,15 @@ export const getTopPerformingCampaigns = defineTool({
   title: "Top performing campaigns",
   description:
     "Campaigns dated in the range, best first by a rate (Wilson 95% interval; lowest first for unsubscribe, bounce, failure), " +
-    "revenue or ROI (reporting currency). Those under min_volume trials (the rate's denominator; delivered for revenue/ROI) or " +
-    "without a value (ROI without cost) are counted in left_out.",
+    "revenue or ROI (reporting currency). Under min_volume trials (the rate's denominator; delivered for revenue/ROI) or " +
+    "without a value (ROI without cost): counted in left_out.",
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     metric: z.enum(METRICS).default("conversion_rate"),
     channel: ChannelEnum.optional(),
     range: rangeInput(`${RANGE}; default 90d.`),
-    min_volume: z.number().int().min(1).default(100).describe("Fewest trials to be ranked."),
+    min_volume: z.number().int().min(1).default(100),
     limit: z.number().int().min(1).max(25).default(10),
     attribution_days: AttributionDays,
   }),

@@ -6,14 +6,14 @@ import { z } from "zod";
 import { RATE_KEYS, type RateKey } from "../metrics/definitions.ts";
 import { AttributionDaysInput } from "../queries/campaigns.ts";
 
-export const Cursor = CursorInput.describe("next_cursor of the previous page.");
+export const Cursor = CursorInput.describe("From next_cursor.");
 export const limitInput = (def: number, max: number) => z.number().int().min(1).max(max).default(def);
-export const AttributionDays = AttributionDaysInput.describe("Conversions counted this many days after the message.");
+export const AttributionDays = AttributionDaysInput.describe("Conversion window after a message (days).");
 /** The rate a test compares (the default is in the schema). */
 export const rateMetric = (def: RateKey) => z.enum(RATE_KEYS).default(def);
 
 const { preset, from, to } = TimeRangeInput.shape;
-export const RANGE = "Preset, or from/to (to exclusive, default now)";
+export const RANGE = "Preset or from/to (to exclusive)";
 /** TimeRangeInput (the same values valid) with one description. */
 export const rangeInput = (description: string) =>
   z.object({ preset: preset.unwrap().optional(), from: from.unwrap().optional(), to: to.unwrap().optional() }).optional().describe(description);

@@ -15,14 +15,14 @@ export const listCampaigns = defineTool({
   name: "list_campaigns",
   title: "List campaigns",
   description:
-    "Campaigns newest first (by send, else schedule, else creation time): sent, delivered, delivery/open/" +
+    "Campaigns newest first (send, else schedule, else creation time): sent, delivered, delivery/open/" +
     `click/conversion rates (open n/a for SMS), revenue (reporting currency, ${DEFAULT_ATTRIBUTION_DAYS}-day attribution). Full figures: get_campaign_metrics.`,
   scopes: ["campaigns:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     channel: ChannelEnum.optional(),
     status: z.array(CampaignStatusEnum).min(1).optional(),
-    range: rangeInput(`Campaign dates: ${RANGE}; default all time.`),
+    range: rangeInput(`Campaign dates. ${RANGE}; default all time.`),
     name: z.string().min(1).max(100).optional().describe("Part of the name, any case."),
     limit: limitInput(20, 50),
     cursor: Cursor,
