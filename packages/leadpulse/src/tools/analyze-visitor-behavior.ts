@@ -13,9 +13,8 @@ export const analyzeVisitorBehavior = defineTool({
   name: "analyze_visitor_behavior",
   title: "Visitor behaviour",
   description:
-    "One visitor (id; all history, range null) or the sessions started in a range, filtered by the session's device, " +
-    "country, source, new/returning, identified; no bots: visitors, sessions, pages/session, duration (s), scroll (%), " +
-    "top and entry paths, return rate, share identified.",
+    "Behaviour of one visitor (id; all history, range null) or of the sessions started in the range, filtered by " +
+    "session device, country, source, new/returning, identified; no bots.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({

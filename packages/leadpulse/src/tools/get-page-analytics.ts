@@ -12,8 +12,8 @@ export const getPageAnalytics = defineTool({
   name: "get_page_analytics",
   title: "Page analytics",
   description:
-    "A URL path or pattern (`*` = any run in the path) in a range: views, visitors, paths, time on page, bounce " +
-    "rate (landings with no other view / landings), exit rate (last views / views), scroll buckets, referrers, UTM sources. No bots.",
+    "Views of a URL path or pattern (`*` = any run in the path) in the range, no bots, with time on page, scroll, " +
+    "referrers, UTM sources; bounce rate = landings with no other view / landings; exit rate = last views / views.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({

@@ -19,8 +19,8 @@ export const getRealTimeVisitors = defineTool({
   name: "get_real_time_visitors",
   title: "Real-time visitors",
   description:
-    "Visitors with a touchpoint in the last `minutes`, no bots: count, page views, top pages, countries, devices, sources " +
-    "(UTM, else referrer host, else direct), each beside the previous window of equal length.",
+    "Visitors with a touchpoint in the last `minutes` (no bots) and their pages, countries, devices and sources (UTM, " +
+    "else referrer host, else direct), each beside the previous window.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({

@@ -22,7 +22,7 @@ export const getTrafficSources = defineTool({
   name: "get_traffic_sources",
   title: "Traffic sources",
   description:
-    "Sessions started in a range by source (UTM, else referrer host, else direct), source/medium or campaign: " +
+    "Sessions started in the range by source (UTM, else referrer host, else direct), source/medium or campaign: " +
     "sessions, visitors, conversions, conversion rate, revenue (reporting currency), with totals. No bots.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -32,9 +32,9 @@ export const getVisitor = defineTool({
   name: "get_visitor",
   title: "Website visitor",
   description:
-    "One website visitor: device, OS, browser, geo, first/last seen, first visit's source, sessions (count, latest 5), the " +
-    `journey oldest first (paged), features, ${INTENT_MODEL_VERSION} intent and engagement scores with each signal's points, ` +
-    "the linked contact (masked without PII access) and the channels it is reachable on, the next action. Bots are flagged, not scored.",
+    "One website visitor (device, geo, first/last seen), first visit's source, sessions (count, latest 5), journey " +
+    `(oldest first, paged), features, ${INTENT_MODEL_VERSION} intent and engagement scores per signal, the linked contact ` +
+    "(masked without PII access) and its reachable channels, next action. Bots are flagged, not scored.",
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
@@ -64,7 +64,7 @@ export const getVisitor = defineTool({
     intent: ScoreOut.extend({ model: z.string() }).nullable(),
     engagement: ScoreOut.nullable(),
     contact: LinkedContactOut.nullable(),
-    channel_engagement: z.array(ChannelEngagementOut).describe("For the visitor's country and device (identified visitors)."),
+    channel_engagement: z.array(ChannelEngagementOut).describe("For its country and device (identified visitors)."),
     next_action: NextActionOut.nullable(),
     pii_masked: z.boolean(),
   }),

@@ -10,12 +10,12 @@ import {
 
 const DAY = 86_400_000;
 
-/** MODEL_DESCRIPTION trimmed to the tool's budget (the weights as INTENT_WEIGHTS, the channel rule as chooseChannel). */
+/** MODEL_DESCRIPTION trimmed to the tool's budget (the weights are INTENT_WEIGHTS, each visitor's signals carry their points; the channel rule is chooseChannel). */
 const BRIEF_MODEL =
-  `Model ${INTENT_MODEL_VERSION} (capped points): pricing views 8 (max 24), checkout views 10 (20), unsubmitted form 15, return ` +
-  "visits 4 (12), form submits 8, key-page time 1/30 s (8), product views 2 (8), key-page scroll 1/20 % (5); × 0.5^(days since last " +
-  `visit/${INTENT_HALF_LIFE_DAYS}). High ≥ ${BAND_CUTOFFS.high}, medium ≥ ${BAND_CUTOFFS.medium}. Channel: the reachable one the ` +
-  `visitor's country and device engage with most (${ENGAGEMENT_WINDOW_DAYS} d, ≥ ${MIN_DELIVERED} delivered).`;
+  `Model ${INTENT_MODEL_VERSION}: capped points (0–100) for pricing, checkout and product views, forms, return visits, key-page ` +
+  `time and scroll; × 0.5^(days since last visit/${INTENT_HALF_LIFE_DAYS}). High ≥ ${BAND_CUTOFFS.high}, medium ≥ ` +
+  `${BAND_CUTOFFS.medium}. Channel: the reachable one the visitor's country and device engage with most ` +
+  `(${ENGAGEMENT_WINDOW_DAYS} d, ≥ ${MIN_DELIVERED} delivered).`;
 
 /** The most visitors one call scores; beyond it the answer says it is incomplete. */
 export const MAX_SCORED = 20_000;
@@ -36,8 +36,8 @@ export const identifyHighIntentVisitors = defineTool({
   name: "identify_high_intent_visitors",
   title: "High-intent visitors",
   description:
-    "Website visitors seen in the last active_days, by intent: score, band, signals, device, country, contact (masked without " +
-    "PII access), next action and channel; no bots. " + BRIEF_MODEL,
+    "Website visitors seen in the last active_days (no bots), by intent, with signals, contact (masked without PII " +
+    "access), next action and channel. " + BRIEF_MODEL,
   scopes: ["leadpulse:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
@@ -56,7 +56,7 @@ export const identifyHighIntentVisitors = defineTool({
     })),
     channel_engagement: z.array(z.object({ country: z.string(), device: z.string(), channels: z.array(ChannelEngagementOut) })),
     active_visitors: z.number().int(),
-    scored: z.number().int().describe("Scored until no later-seen visitor could rank."),
+    scored: z.number().int(),
     complete: z.boolean().describe(`False: stopped at ${MAX_SCORED} scored; narrow the filters.`),
     pii_masked: z.boolean(),
   }),

@@ -16,8 +16,8 @@ export const trackEvents = defineTool({
   name: "track_events",
   title: "Track website events",
   description:
-    `Store up to ${MAX_EVENTS} website events (the collector's format; idempotent by id). Types: ${EVENT_TYPES.join(", ")}. ` +
-    "Each has id (8–64 of A-Za-z0-9_-), visitor_id, ts (ISO 8601 or epoch ms, ≤ 7 days old; default now). Invalid events " +
+    `Store up to ${MAX_EVENTS} website events (collector format; idempotent by id). Types: ${EVENT_TYPES.join(", ")}. ` +
+    "Each: id (8–64 of A-Za-z0-9_-), visitor_id, ts (ISO 8601 or epoch ms, ≤ 7 days old; default now). Invalid events " +
     "are listed with reasons, the rest stored. identify (email/phone) links the visitor to a customer.",
   scopes: ["leadpulse:write"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
