@@ -36,6 +36,7 @@ const ENTRIES = {
     title: "KPIs, trends and forecasts, anomalies, alerts, reports with charts, system health and the audit log",
     load: () => import("@marketsage/monitoring").then((m) => m.monitoringPackage),
     harness: () => import("@marketsage/monitoring/harness").then((m) => m.harness),
+    bench: () => import("@marketsage/monitoring/bench").then((m) => m.bench),
     worker: () => import("@marketsage/monitoring/worker").then((m) => m.alertsWorker),
   },
 };

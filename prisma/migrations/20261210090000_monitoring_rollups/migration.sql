@@ -210,3 +210,8 @@ $$;
 
 -- Existing data.
 SELECT marketsage_rebuild_message_kpis(NULL);
+
+-- Active contacts (identified visitors' touchpoints in a range): the 30-day read scanned the whole
+-- touchpoints table (380 ms at bench scale, 1.8M rows skipped per worker); identified touchpoints
+-- are a small share, read from this partial index alone.
+CREATE INDEX touchpoints_org_identified_idx ON touchpoints (organization_id, occurred_at, contact_id) WHERE contact_id IS NOT NULL;
