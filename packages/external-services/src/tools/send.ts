@@ -8,7 +8,7 @@ import { MoneyOut, Variables, WhatsAppTemplateInput, money, recipientInput, serv
 
 const common = {
   ...recipientInput,
-  template_id: z.uuid().optional().describe("A saved template instead of content."),
+  template_id: z.uuid().optional().describe("Instead of content."),
   variables: Variables,
   idempotency_key: z
     .string()
@@ -152,7 +152,7 @@ export const sendEmail = defineTool({
   name: "send_email",
   title: "Send an email",
   description:
-    "Send one email over SMTP: subject, text and/or HTML (merge fields escaped in HTML). Refused with the reason when the " +
+    "Send one email over SMTP: subject, text and/or HTML (merge fields HTML-escaped). Refused with the reason when the " +
     "recipient is opted out or unreachable or a merge field is missing.",
   scopes: ["messages:send"],
   rateLimit: "send",

@@ -11,19 +11,19 @@ export const ProviderName = z.enum(["africastalking", "twilio", "smtp", "whatsap
 
 export const recipientInput = {
   to: z.string().trim().min(3).max(254).optional().describe("E.164 phone or email; or contact_id."),
-  contact_id: z.uuid().optional().describe("A customer (fills merge fields)."),
+  contact_id: z.uuid().optional(),
 };
 
 export const Variables = z
   .record(z.string(), z.string().max(1000))
   .optional()
-  .describe("Merge values beyond the contact's fields.");
+  .describe("Merge values the contact lacks.");
 
 export const WhatsAppTemplateInput = z
   .object({
     name: z.string().trim().min(1).max(512),
     language: z.string().trim().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, { error: "a language code such as en or en_US" }).default("en"),
-    params: z.array(z.string().max(1024)).max(20).default([]).describe("Body {{1}}, {{2}}…; merge fields ok."),
+    params: z.array(z.string().max(1024)).max(20).default([]).describe("Body {{1}}, {{2}}…"),
   })
   .describe("Approved template (outside the 24 h window).");
 

@@ -20,7 +20,7 @@ export const validateMessageTool = defineTool({
     subject: z.string().max(1000).optional(),
     html: z.string().max(500_000).optional(),
     whatsapp_template: WhatsAppTemplateInput.optional(),
-    template_id: z.uuid().optional().describe("A saved template instead of content."),
+    template_id: z.uuid().optional().describe("Instead of content."),
     variables: Variables,
   }),
   output: z.object({
