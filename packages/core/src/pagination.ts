@@ -6,10 +6,11 @@ export const CursorInput = z
   .string()
   .max(512)
   .optional()
-  .describe("Opaque cursor from a previous page's next_cursor; omit for the first page.");
+  .describe("From next_cursor; omit for the first page.");
 
 export const LimitInput = (def = 20, max = 100) =>
-  z.number().int().min(1).max(max).default(def).describe(`Items per page (1–${max}, default ${def}).`);
+  // The bounds and the default are in the schema.
+  z.number().int().min(1).max(max).default(def);
 
 export function encodeCursor(position: Record<string, string | number | null>): string {
   return Buffer.from(JSON.stringify(position), "utf8").toString("base64url");

@@ -10,10 +10,9 @@
 -- Kept by statement-level triggers in the writing transaction, sharded by backend (16) so
 -- concurrent writers do not queue on one row. Flags come from message_events (a (message, flag)
 -- pair counts once, when the first event giving it appears, and goes when the last goes); the
--- cost comes from messages. The events trigger takes the per-message advisory locks of
--- campaign_stats (7301) for every message of the statement, before campaign_stats' trigger runs
--- (triggers of one event fire in name order: "message_events_all_…" < "message_events_campaign_…"),
--- so the two never take those locks in different orders. Not supported (as for campaign_stats):
+-- cost comes from messages. Writers of one message take turns on a per-message advisory lock
+-- (class 7303, taken in one order; campaign_stats' trigger, which fires after this one — triggers
+-- of one event fire in name order — takes its own class 7301 the same way). Not supported (as for campaign_stats):
 -- one statement deleting a message and its events together (the events' flags would stay), and
 -- REPEATABLE READ writers (refused). Skipped in bulk loads; marketsage_rebuild_message_kpis
 -- recomputes an organization's rows.
@@ -83,7 +82,7 @@ BEGIN
       USING ERRCODE = 'feature_not_supported';
   END IF;
   IF TG_OP = 'INSERT' THEN
-    PERFORM pg_advisory_xact_lock(7301, h) FROM (SELECT DISTINCT hashtext(e.message_id::text) h FROM new_events e ORDER BY 1) l;
+    PERFORM pg_advisory_xact_lock(7303, h) FROM (SELECT DISTINCT hashtext(e.message_id::text) h FROM new_events e ORDER BY 1) l;
     WITH n AS (
       SELECT e.message_id m, f, count(*) k
         FROM new_events e CROSS JOIN LATERAL unnest(marketsage_event_flags(e.type)) f
@@ -92,7 +91,7 @@ BEGIN
       FROM n JOIN messages x ON x.id = n.m AND x.direction = 'OUTBOUND'
      WHERE marketsage_message_kpi_flag_count(n.m, n.f) = n.k;
   ELSIF TG_OP = 'DELETE' THEN
-    PERFORM pg_advisory_xact_lock(7301, h) FROM (SELECT DISTINCT hashtext(e.message_id::text) h FROM old_events e ORDER BY 1) l;
+    PERFORM pg_advisory_xact_lock(7303, h) FROM (SELECT DISTINCT hashtext(e.message_id::text) h FROM old_events e ORDER BY 1) l;
     WITH g AS (
       SELECT DISTINCT e.message_id m, f
         FROM old_events e CROSS JOIN LATERAL unnest(marketsage_event_flags(e.type)) f WHERE f IN ('SENT', 'DELIVERED', 'OPENED', 'CLICKED'))
@@ -100,7 +99,7 @@ BEGIN
       FROM g JOIN messages x ON x.id = g.m AND x.direction = 'OUTBOUND'
      WHERE marketsage_message_kpi_flag_count(g.m, g.f) = 0;
   ELSE
-    PERFORM pg_advisory_xact_lock(7301, h) FROM (
+    PERFORM pg_advisory_xact_lock(7303, h) FROM (
       SELECT hashtext(e.message_id::text) h FROM old_events e UNION SELECT hashtext(e.message_id::text) FROM new_events e ORDER BY 1) l;
     WITH old_pairs AS (
       SELECT DISTINCT e.message_id m, f FROM old_events e CROSS JOIN LATERAL unnest(marketsage_event_flags(e.type)) f WHERE f IN ('SENT', 'DELIVERED', 'OPENED', 'CLICKED')),

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { UserError, type DbHandle, type OrgInfo } from "@marketsage/core";
 import { addDays, localDate } from "./series.ts";
+import { isKpiName, KPI_NAMES } from "./definitions.ts";
 import type { Granularity } from "./queries.ts";
 
 export const KPI_PERIODS = ["7d", "14d", "30d", "90d", "180d"] as const;
@@ -19,6 +20,16 @@ export const KpiRangeInput = {
   from: z.iso.date().optional().describe("Or first local day"),
   to: z.iso.date().optional().describe("Last local day, included"),
 };
+
+/**
+ * A subset of the KPIs by name. Checked against KPI_NAMES with the names in the error, not listed
+ * as an enum: the names are in the trend and alert tools' enums and every dashboard answer, and
+ * another copy in each tool's schema is ~65 tokens of every conversation.
+ */
+export const KpiSubset = z
+  .array(z.string().refine(isKpiName, { message: `a KPI name: one of ${KPI_NAMES.join(", ")}` }))
+  .min(1)
+  .max(KPI_NAMES.length);
 
 export interface KpiRange {
   from: Date;

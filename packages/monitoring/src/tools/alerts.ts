@@ -84,7 +84,7 @@ export const setAlertThreshold = defineTool({
 export const listAlertThresholds = defineTool({
   name: "list_alert_thresholds",
   title: "List alert rules",
-  description: "Your organization's alert rules, each with its rule in words.",
+  description: "Your organization's alert rules (set_alert_threshold makes them), each with its rule in words and whether it is enabled.",
   scopes: ["monitoring:admin"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({}),

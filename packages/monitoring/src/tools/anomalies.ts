@@ -10,11 +10,11 @@ import { defineTool, lines } from "@marketsage/core";
 import { roundTo } from "@marketsage/domain";
 import { z } from "zod";
 import { KPI_DEFS, KPI_NAMES, type KpiName } from "../kpi/index.ts";
+import { KpiSubset } from "../kpi/range.ts";
 import { dailySeries, fillGaps } from "../series.ts";
 import { detectAnomalies, MAD_NORMAL_SCALE, mad, meanAbsoluteDeviation, median } from "../stats/index.ts";
 import { kpiRound, kpiText, unitOf } from "./trends.ts";
 
-const KpiEnum = z.enum(KPI_NAMES as unknown as [KpiName, ...KpiName[]]);
 const SEVERITY_ORDER = { critical: 0, warning: 1 } as const;
 
 const AnomalyOut = z.object({
@@ -165,7 +165,7 @@ export const getAnomalyDetection = defineTool({
   scopes: ["monitoring:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    kpis: z.array(KpiEnum).min(1).max(KPI_NAMES.length).optional().describe("Default all but contacts_total, roi"),
+    kpis: KpiSubset.optional().describe("KPI names; default all but contacts_total, roi"),
     days: z.number().int().min(21).max(365).default(90),
     min_severity: z.enum(["warning", "critical"]).default("warning"),
     limit: z.number().int().min(1).max(100).default(20),

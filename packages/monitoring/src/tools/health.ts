@@ -57,9 +57,8 @@ export const getSystemHealth = defineTool({
   name: "get_system_health",
   title: "System health",
   description:
-    "Status ok/degraded/down with reasons: database latency, every server process's heartbeat (stale named), your organization's per-tool calls, " +
-    "error rate and p50/p95 latency from the audit log over the last N minutes (default 60), rate-limit refusals, provider circuits and " +
-    "delivery rates, bulk-send backlog.",
+    "Status ok/degraded/down with reasons: database latency, server heartbeats (stale named), your per-tool calls, error rate and p50/p95 ms " +
+    "(audit log, last N minutes), rate-limit refusals, provider circuits and delivery rates, bulk-send backlog.",
   scopes: ["monitoring:read"],
   annotations: READ_ONLY,
   input: z.object({ minutes: z.number().int().min(5).max(1440).default(60) }),

@@ -4,6 +4,7 @@
 import { defineTool, lines, type OrgInfo } from "@marketsage/core";
 import { formatMoney, minorUnits, roundMoney, roundRate } from "@marketsage/domain";
 import { z } from "zod";
+import { KpiSubset } from "../kpi/range.ts";
 import { computeKpis, KPI_DEFS, KPI_NAMES, KpiRangeInput, realTimeMetrics, REALTIME_METRICS, resolveKpiRange, type KpiName } from "../kpi/index.ts";
 
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
@@ -77,7 +78,7 @@ export const getKpiDashboard = defineTool({
   annotations: READ_ONLY,
   input: z.object({
     ...KpiRangeInput,
-    kpis: z.array(z.enum(KPI_NAMES)).min(1).max(KPI_NAMES.length).optional(),
+    kpis: KpiSubset.optional().describe("KPI names; default all"),
   }),
   output: DashboardOut,
   handler: async (i, ctx) => {

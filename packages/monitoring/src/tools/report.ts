@@ -104,7 +104,7 @@ const ReportOut = z.object({
       band: z.object({ name: z.string(), lower: z.array(Num), upper: z.array(Num) }).nullable(),
     }),
   ),
-  images: z.boolean().describe("The charts follow as PNG images"),
+  images: z.boolean(),
 });
 type ReportOut = z.infer<typeof ReportOut>;
 type Figure = ReportOut["figures"][number];
@@ -166,9 +166,8 @@ export const generatePerformanceReport = defineTool({
   name: "generate_performance_report",
   title: "Performance report",
   description:
-    "A Markdown report (executive, marketing or technical) over local days vs the previous equal range: headline KPIs, outlook with forecast, " +
-    "anomalies, open alerts, and up to 4 charts as PNG images. Every figure is the one get_kpi_dashboard, analyze_performance_trends, " +
-    "get_anomaly_detection and get_alerts give.",
+    "Markdown report (executive, marketing or technical) over local days vs the previous equal range: key KPIs, forecast, anomalies, " +
+    "open alerts, up to 4 PNG charts. Its figures are get_kpi_dashboard's, analyze_performance_trends', get_anomaly_detection's and get_alerts'.",
   scopes: ["monitoring:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({

@@ -37,8 +37,8 @@ export const analyzePerformanceTrends = defineTool({
   name: "analyze_performance_trends",
   title: "KPI trend and forecast",
   description:
-    "One KPI by day or week in the organization's time zone: robust slope (Theil–Sen, Mann–Kendall p), day-of-week effects, and a 7–28 day " +
-    "forecast with 80%/95% bands; the method is chosen by backtest against seasonal naive (MASE), and the answer says when nothing beat it.",
+    "One KPI by day or week in your time zone: Theil–Sen slope with Mann–Kendall p, weekday effects, and a 7–28 day forecast with 80%/95% bands " +
+    "by the method that won a backtest against seasonal naive (MASE); it says when nothing beat it.",
   scopes: ["monitoring:read"],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
