@@ -340,6 +340,6 @@ async function loadHistory(c: pg.Client, h: { campaigns: number; messages: numbe
   } finally {
     await c.query(`reset marketsage.bulk_load`);
   }
-  await c.query(`select marketsage_rebuild_campaign_stats(null), marketsage_rebuild_engagement_state(null), marketsage_rebuild_contact_facts(null)`);
+  await c.query(`select marketsage_rebuild_campaign_stats(null), marketsage_rebuild_engagement_state(null), marketsage_rebuild_contact_facts(null), marketsage_rebuild_message_kpis(null), marketsage_rebuild_active_days(null)`);
   await c.query(`vacuum analyze`);
 }

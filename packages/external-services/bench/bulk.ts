@@ -246,7 +246,7 @@ async function cleanup(sql: pg.Pool, bulkSendId: string, campaignId: string): Pr
   // marketsage.bulk_load turns most of them off (not the contact-facts refresh on delete, which
   // took 5 minutes for 52,000 events alone); a superuser session skips them all (replica role).
   // The run's campaign_stats and campaign_costs rows are deleted below, and the bench
-  // organization's contact facts, engagement state and message KPI slots are rebuilt after.
+  // organization's contact facts, engagement state, message KPI slots and active days are rebuilt after.
   const c = await sql.connect();
   try {
     await c.query(`select set_config('marketsage.bulk_load', 'on', false)`);
@@ -270,6 +270,7 @@ async function cleanup(sql: pg.Pool, bulkSendId: string, campaignId: string): Pr
     await c.query(`select marketsage_rebuild_contact_facts($1::uuid)`, [ORG_ID]);
     await c.query(`select marketsage_rebuild_engagement_state($1::uuid)`, [ORG_ID]);
     await c.query(`select marketsage_rebuild_message_kpis($1::uuid)`, [ORG_ID]);
+    await c.query(`select marketsage_rebuild_active_days($1::uuid)`, [ORG_ID]);
   } finally {
     c.release();
   }

@@ -9,7 +9,8 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_ORGS } from "@marketsage/db";
-import { useTestDatabase } from "@marketsage/core/testing";
+import { testRuntime, useTestDatabase } from "@marketsage/core/testing";
+import { kpiSeries } from "../src/kpi/index.ts";
 
 const tdb = useTestDatabase();
 const A = DEMO_ORGS[0]!;
@@ -173,5 +174,96 @@ describe("message_kpi_slots", () => {
     const [s] = await q<{ shards: number }>(`select count(distinct shard)::int shards from message_kpi_slots where organization_id = $1 and slot = $2`, [A.id, at]);
     expect(s!.shards).toBeGreaterThan(1);
     await expectEqual(A.id, "after 8 concurrent writers");
+  });
+});
+
+/** By hand: each organization's (local day, contact) pairs with an engagement, and the counts per day. */
+async function handActive(orgId: string): Promise<{ pairs: number; days: Array<{ day: string; n: number }> }> {
+  const src = `select distinct to_char(a.occurred_at at time zone g.time_zone, 'YYYY-MM-DD') as day, a.contact_id
+       from (select organization_id, contact_id, occurred_at from message_events where type::text in ('OPENED', 'CLICKED', 'REPLIED') and contact_id is not null
+             union all select organization_id, contact_id, occurred_at from touchpoints where contact_id is not null
+             union all select organization_id, contact_id, occurred_at from conversions where contact_id is not null) a
+       join organizations g on g.id = a.organization_id where a.organization_id = $1`;
+  const days = await q<{ day: string; n: number }>(`select day, count(*)::int n from (${src}) p group by day order by day`, [orgId]);
+  const [p] = await q<{ n: number }>(`select count(*)::int n from (${src}) p`, [orgId]);
+  return { pairs: p!.n, days };
+}
+async function storedActive(orgId: string): Promise<{ pairs: number; days: Array<{ day: string; n: number }> }> {
+  const days = await q<{ day: string; n: number }>(
+    `select to_char(day, 'YYYY-MM-DD') as day, sum(n)::int n from contact_active_day_counts where organization_id = $1 group by day having sum(n) <> 0 order by day`, [orgId]);
+  const [p] = await q<{ n: number }>(`select count(*)::int n from contact_active_days where organization_id = $1`, [orgId]);
+  // Every stored pair is one the sources give (the counts above agree with the pairs by day).
+  const [bad] = await q<{ n: number }>(
+    `select count(*)::int n from contact_active_days a join organizations g on g.id = a.organization_id
+      where a.organization_id = $1 and not marketsage_contact_active_on(a.organization_id, a.contact_id, a.day, g.time_zone)`, [orgId]);
+  expect(bad!.n).toBe(0);
+  return { pairs: p!.n, days };
+}
+const expectActive = async (orgId: string, step: string) => expect(await storedActive(orgId), step).toEqual(await handActive(orgId));
+
+describe("contact_active_days", () => {
+  it("equals the sources after the seed's rebuild (every organization, each in its time zone)", async () => {
+    for (const org of DEMO_ORGS) {
+      const h = await handActive(org.id);
+      expect(h.days.length).toBeGreaterThan(30);
+      expect(await storedActive(org.id)).toEqual(h);
+    }
+  });
+
+  it("follows inserts, identification, moves and deletes of events, touchpoints and conversions, and a change of time zone", async () => {
+    const [c1, c2] = (await q<{ id: string }>(`select id::text from contacts where organization_id = $1 order by id limit 2`, [A.id])).map((r) => r.id);
+    const [v] = await q<{ id: string }>(`select id::text from visitors where organization_id = $1 order by id limit 1`, [A.id]);
+    // Late in the UTC day: another local day in Lagos (UTC+1).
+    const late = "2026-11-25T23:30:00Z";
+    const m = await message(A.id, { at: "2026-11-25T08:00:00Z" });
+    await events(A.id, [[m, "DELIVERED", late], [m, "OPENED", late], [m, "OPENED", "2026-11-25T23:40:00Z"]]);
+    await expectActive(A.id, "an open (twice) late in the UTC day");
+    const tp = await q<{ id: string }>(
+      `insert into touchpoints (organization_id, visitor_id, type, url, occurred_at) values ($1, $2, 'PAGEVIEW', 'https://shop.example.com/', '2026-11-26T09:00:00Z'),
+              ($1, $2, 'PAGEVIEW', 'https://shop.example.com/sale', '2026-11-26T09:05:00Z') returning id::text`, [A.id, v!.id]);
+    await expectActive(A.id, "anonymous touchpoints (nothing)");
+    await q(`update touchpoints set contact_id = $2 where id = any($1::bigint[])`, [tp.map((t) => t.id), c1]);
+    await expectActive(A.id, "the visitor identified: its touchpoints make the contact active");
+    await q(`insert into conversions (id, organization_id, contact_id, type, value, currency, occurred_at) values ($1, $2, $3, 'PURCHASE', 10, 'NGN', '2026-11-26T10:00:00Z')`, [randomUUID(), A.id, c2]);
+    await expectActive(A.id, "a conversion");
+    await q(`update conversions set occurred_at = '2026-11-27T10:00:00Z' where contact_id = $1 and occurred_at = '2026-11-26T10:00:00Z'`, [c2]);
+    await expectActive(A.id, "the conversion moved to another day");
+    await q(`delete from message_events where message_id = $1 and type = 'OPENED' and occurred_at = $2`, [m, late]);
+    await expectActive(A.id, "one of two opens deleted (still active)");
+    await q(`delete from message_events where message_id = $1`, [m]);
+    await q(`delete from touchpoints where id = any($1::bigint[])`, [tp.map((t) => t.id)]);
+    await expectActive(A.id, "the rest deleted");
+    await q(`update organizations set time_zone = 'Asia/Kolkata' where id = $1`, [A.id]);
+    await expectActive(A.id, "the organization's time zone changed (UTC+5:30)");
+    await q(`update organizations set time_zone = 'Africa/Lagos' where id = $1`, [A.id]);
+    await expectActive(A.id, "and back");
+  });
+
+  it("a daily series over whole local days reads the counts and equals the sources; a window that is not whole days reads the sources", async () => {
+    const runtime = testRuntime(tdb.url, { now: () => tdb.now });
+    try {
+      const [{ tz }] = await q<{ tz: string }>(`select time_zone tz from organizations where id = $1`, [A.id]);
+      const org = { id: A.id, reportingCurrency: A.reportingCurrency, timeZone: tz } as Parameters<typeof kpiSeries>[1];
+      const [w] = await q<{ from: Date; to: Date }>(
+        `select ((now()::timestamptz at time zone $1)::date - 60)::timestamp at time zone $1 as from, ((now()::timestamptz at time zone $1)::date)::timestamp at time zone $1 as to`, [tz]);
+      const hand = new Map((await handActive(A.id)).days.map((d) => [d.day, d.n]));
+      const whole = (await kpiSeries(runtime.db, org, { kpis: ["active_contacts"], from: w!.from, to: w!.to, granularity: "day" })).get("active_contacts")!;
+      expect(whole).toHaveLength(60);
+      expect(whole.some((p) => (p.value ?? 0) > 0)).toBe(true);
+      expect(whole.map((p) => p.value)).toEqual(whole.map((p) => hand.get(p.start) ?? 0));
+      // Ending mid-day: the last day counts only what happened before the window's end.
+      const cut = new Date(w!.to.getTime() - 3 * 3_600_000);
+      const part = (await kpiSeries(runtime.db, org, { kpis: ["active_contacts"], from: w!.from, to: cut, granularity: "day" })).get("active_contacts")!;
+      const [lastDay] = await q<{ n: number }>(
+        `select count(distinct contact_id)::int n from (
+           select contact_id, occurred_at from message_events where organization_id = $1 and type::text in ('OPENED', 'CLICKED', 'REPLIED') and contact_id is not null
+           union all select contact_id, occurred_at from touchpoints where organization_id = $1 and contact_id is not null
+           union all select contact_id, occurred_at from conversions where organization_id = $1 and contact_id is not null) a
+         where occurred_at >= $2::timestamptz - interval '21 hours' and occurred_at < $2`, [A.id, cut]);
+      expect(part.at(-1)!.value).toBe(lastDay!.n);
+      expect(part.slice(0, -1).map((p) => p.value)).toEqual(whole.slice(0, -1).map((p) => p.value));
+    } finally {
+      await runtime.close();
+    }
   });
 });

@@ -76,8 +76,9 @@ export async function seedDatabase(databaseUrl: string, opts: SeedOptions): Prom
     await loader.admin.query(`SELECT marketsage_rebuild_contact_facts(NULL)`);
     log("campaign stats and costs…");
     await loader.admin.query(`SELECT marketsage_rebuild_campaign_stats(NULL)`);
-    log("messages' KPI slots…");
+    log("messages' KPI slots and contacts' active days…");
     await loader.admin.query(`SELECT marketsage_rebuild_message_kpis(NULL)`);
+    await loader.admin.query(`SELECT marketsage_rebuild_active_days(NULL)`);
     log("sessions' page views, landings and exits, and their visitors' previous sessions…");
     await loader.admin.query(`SELECT marketsage_rebuild_session_pages(NULL)`);
     await loader.admin.query(`SELECT marketsage_rebuild_session_order(NULL)`);

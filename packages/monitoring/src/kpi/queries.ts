@@ -15,6 +15,8 @@ export interface Window {
   timeZone: string;
   /** null: the whole window only. */
   granularity: Granularity | null;
+  /** With buckets: also the whole window (default). A series alone skips it (a distinct count over the window is the costly part). */
+  total?: boolean;
 }
 
 /** A row per bucket (its first local day, "YYYY-MM-DD") and one for the whole window (bucket null). */
@@ -38,7 +40,8 @@ const bucketStart = (w: Window, b: Prisma.Sql) => (w.granularity === null ? Pris
 const bucketEnd = (w: Window, b: Prisma.Sql) =>
   w.granularity === null ? Prisma.sql`${w.to}::timestamptz` : Prisma.sql`least(${w.to}::timestamptz, ((${b}) + ${w.granularity === "day" ? 1 : 7}::int)::timestamp at time zone ${w.timeZone})`;
 
-const groupBy = (w: Window) => (w.granularity === null ? Prisma.sql`group by ()` : Prisma.sql`group by grouping sets ((b), ())`);
+const groupBy = (w: Window) =>
+  w.granularity === null ? Prisma.sql`group by ()` : w.total === false ? Prisma.sql`group by b` : Prisma.sql`group by grouping sets ((b), ())`;
 const label = (w: Window) => (w.granularity === null ? Prisma.sql`null::text as b, 1 as g` : Prisma.sql`to_char(b, 'YYYY-MM-DD') as b, grouping(b) as g`);
 
 function grouped<R extends { b: string | null; g: number }, T>(rows: R[], f: (r: R) => T): Grouped<T> {
@@ -80,6 +83,20 @@ export async function contactTallies(db: DbHandle, org: Org, w: Window): Promise
  */
 export async function activeContacts(db: DbHandle, org: Org, w: Window): Promise<Grouped<number>> {
   const o = Prisma.sql`${org.id}::uuid`;
+  // A daily series over whole local days: the trigger-kept counts (migration monitoring_active_days).
+  if (w.granularity === "day" && w.total === false) {
+    const [d] = await db.$queryRaw<Array<{ first: string; last: string; whole: boolean }>>`
+      select to_char(f, 'YYYY-MM-DD') as first, to_char(l, 'YYYY-MM-DD') as last,
+             (f::timestamp at time zone ${w.timeZone}) = ${w.from}::timestamptz and (l::timestamp at time zone ${w.timeZone}) = ${w.to}::timestamptz as whole
+        from (select ((${w.from}::timestamptz) at time zone ${w.timeZone})::date as f, ((${w.to}::timestamptz) at time zone ${w.timeZone})::date as l) x`;
+    if (d?.whole) {
+      const rows = await db.$queryRaw<Array<{ b: string; g: number; n: number }>>`
+        select to_char(day, 'YYYY-MM-DD') as b, 0 as g, sum(n)::int as n from contact_active_day_counts
+         where organization_id = ${o} and day >= ${d.first}::date and day < ${d.last}::date
+         group by day having sum(n) > 0`;
+      return grouped(rows, (r) => r.n);
+    }
+  }
   const rows = await db.$queryRaw<Array<{ b: string | null; g: number; n: number }>>`
     select ${label(w)}, count(distinct contact_id)::int as n from (
       select ${bucketOf(w, Prisma.sql`e.occurred_at`)} as b, e.contact_id from message_events e

@@ -109,6 +109,8 @@ const none = <T>(): Grouped<T> => ({ buckets: new Map(), total: undefined });
 
 /** The KPIs over [from, to), and per bucket when a granularity is given. */
 export async function computeKpis(db: DbHandle, org: OrgInfo, kpis: readonly KpiName[], w: Omit<Window, "timeZone">): Promise<KpiComputation> {
+  // Without the whole window (a series alone), its values are those of no rows: callers of
+  // kpiSeries never read them.
   const win: Window = { ...w, timeZone: org.timeZone };
   const need = new Set(kpis.flatMap((k) => FAMILY[k]));
   const [contacts, active, messages, conversions, visitors] = await Promise.all([
@@ -145,7 +147,7 @@ export async function kpiSeries(
   org: OrgInfo,
   o: { kpis: readonly KpiName[]; from: Date; to: Date; granularity: Granularity },
 ): Promise<Map<KpiName, Array<{ start: string; value: number | null }>>> {
-  const r = await computeKpis(db, org, o.kpis, { from: o.from, to: o.to, granularity: o.granularity });
+  const r = await computeKpis(db, org, o.kpis, { from: o.from, to: o.to, granularity: o.granularity, total: false });
   return new Map(o.kpis.map((k) => [k, r.buckets.map((b) => ({ start: b.start, value: b.values.get(k) ?? null }))] as const));
 }
 
