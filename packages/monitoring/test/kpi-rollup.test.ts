@@ -242,7 +242,7 @@ describe("contact_active_days", () => {
   it("a daily series over whole local days reads the counts and equals the sources; a window that is not whole days reads the sources", async () => {
     const runtime = testRuntime(tdb.url, { now: () => tdb.now });
     try {
-      const [{ tz }] = await q<{ tz: string }>(`select time_zone tz from organizations where id = $1`, [A.id]);
+      const tz = (await q<{ tz: string }>(`select time_zone tz from organizations where id = $1`, [A.id]))[0]!.tz;
       const org = { id: A.id, reportingCurrency: A.reportingCurrency, timeZone: tz } as Parameters<typeof kpiSeries>[1];
       const [w] = await q<{ from: Date; to: Date }>(
         `select ((now()::timestamptz at time zone $1)::date - 60)::timestamp at time zone $1 as from, ((now()::timestamptz at time zone $1)::date)::timestamp at time zone $1 as to`, [tz]);
