@@ -611,6 +611,12 @@ describe("campaign_stats and campaign_costs equal message_events and messages", 
       const unlocked = (def as string).replace(/PERFORM pg_advisory_xact_lock\(7301,[^;]*;/g, () => (removed++, ""));
       expect(removed).toBe(3); // insert, delete and update branches
       await q(unlocked);
+      // monitoring's message_kpi_slots trigger runs first on the same statements and takes its own
+      // per-message locks, which would keep these writers apart too: off here as well.
+      const [{ kdef }] = await q(`select pg_get_functiondef('marketsage_kpi_events_changed()'::regprocedure) kdef`);
+      let kremoved = 0;
+      await q((kdef as string).replace(/PERFORM pg_advisory_xact_lock\(7303,[^;]*;/g, () => (kremoved++, "")));
+      expect(kremoved).toBe(3);
       try {
         const ins = await racingInserts(2);
         expect(ins.found).not.toContain("advisory");
@@ -628,7 +634,9 @@ describe("campaign_stats and campaign_costs equal message_events and messages", 
         expect((await drift()).stats.map((r) => r.clicked)).toEqual([-1]);
       } finally {
         await q(def);
+        await q(kdef);
         await q(`select marketsage_rebuild_campaign_stats(null)`);
+        await q(`select marketsage_rebuild_message_kpis(null)`);
       }
       expect(await drift()).toEqual(NO_DRIFT);
     });
