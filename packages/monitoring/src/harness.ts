@@ -3,6 +3,7 @@
 // agent would run it: the dashboard, what was unusual, where a KPI is heading, an alert rule on it.
 import { randomUUID } from "node:crypto";
 import { expectThat, firstRow as first, type ArgBuilder, type BuilderContext, type HarnessSpec, type StoryStep } from "@marketsage/core";
+import { formatMoney } from "@marketsage/domain";
 
 /**
  * 28 whole local days of the demo data ending two days before its latest conversion (UTC dates):
@@ -69,8 +70,8 @@ const steps: StoryStep[] = [
       expectThat(sent.value !== null && sent.value > 0, "no message was sent in the range: the dashboard has nothing to show");
       const rev = by.get("revenue")!;
       s.say(
-        `  ${d.range.first_day} to ${d.range.last_day} (${d.range.time_zone}): ${sent.value} messages sent (${pct(sent.change_ratio)} vs the weeks before), ` +
-          `delivery rate ${pct(by.get("delivery_rate")!.value)}, ${by.get("conversions")!.value} conversions, revenue ${rev.value} ${rev.currency}.`,
+        `  ${d.range.first_day} to ${d.range.last_day} (${d.range.time_zone}): ${sent.value!.toLocaleString("en-US")} messages sent (${pct(sent.change_ratio)} vs the weeks before), ` +
+          `delivery rate ${pct(by.get("delivery_rate")!.value)}, ${by.get("conversions")!.value} conversions, revenue ${rev.value === null ? "n/a" : formatMoney({ amount: rev.value, currency: rev.currency! })}.`,
       );
       return `${sent.value} sent`;
     },

@@ -93,9 +93,11 @@ export async function scanAnomalies(
     anomalies: [],
   };
   const severity = (z: number): "warning" | "critical" => (Math.abs(z) >= o.criticalZ ? "critical" : "warning");
+  // The expected range within what the KPI can be: counts and money are never negative, shares at most 1.
   const push = (kpi: KpiName, day: string, f: Found) =>
     out.anomalies.push({
-      kpi, day, value: kpiRound(kpi, f.value), expected: kpiRound(kpi, f.expected), lower: kpiRound(kpi, f.lower), upper: kpiRound(kpi, f.upper),
+      kpi, day, value: kpiRound(kpi, f.value), expected: kpiRound(kpi, f.expected),
+      lower: kpiRound(kpi, Math.max(0, f.lower)), upper: kpiRound(kpi, KPI_DEFS[kpi].unit === "ratio" ? Math.min(1, f.upper) : f.upper),
       deviation: kpiRound(kpi, f.value - f.expected), z: roundTo(f.z, 2), direction: f.z > 0 ? "above" : "below", severity: severity(f.z),
     });
   for (const kpi of o.kpis) {
