@@ -83,30 +83,40 @@ export async function contactTallies(db: DbHandle, org: Org, w: Window): Promise
  */
 export async function activeContacts(db: DbHandle, org: Org, w: Window): Promise<Grouped<number>> {
   const o = Prisma.sql`${org.id}::uuid`;
-  // A daily series over whole local days: the trigger-kept counts (migration monitoring_active_days).
-  if (w.granularity === "day" && w.total === false) {
-    const [d] = await db.$queryRaw<Array<{ first: string; last: string; whole: boolean }>>`
-      select to_char(f, 'YYYY-MM-DD') as first, to_char(l, 'YYYY-MM-DD') as last,
-             (f::timestamp at time zone ${w.timeZone}) = ${w.from}::timestamptz and (l::timestamp at time zone ${w.timeZone}) = ${w.to}::timestamptz as whole
-        from (select ((${w.from}::timestamptz) at time zone ${w.timeZone})::date as f, ((${w.to}::timestamptz) at time zone ${w.timeZone})::date as l) x`;
-    if (d?.whole) {
-      const rows = await db.$queryRaw<Array<{ b: string; g: number; n: number }>>`
-        select to_char(day, 'YYYY-MM-DD') as b, 0 as g, sum(n)::int as n from contact_active_day_counts
-         where organization_id = ${o} and day >= ${d.first}::date and day < ${d.last}::date
-         group by day having sum(n) > 0`;
-      return grouped(rows, (r) => r.n);
-    }
+  // The whole local days inside the window [aDay, bDay) and the instants they span [a, b); the
+  // partial days at its ends, [from, a) and [b, to), are read from the sources.
+  const [d] = await db.$queryRaw<Array<{ a_day: string; b_day: string; a: Date; b: Date }>>`
+    select to_char(a_day, 'YYYY-MM-DD') as a_day, to_char(b_day, 'YYYY-MM-DD') as b_day,
+           a_day::timestamp at time zone ${w.timeZone} as a, b_day::timestamp at time zone ${w.timeZone} as b
+      from (select case when (fd::timestamp at time zone ${w.timeZone}) = ${w.from}::timestamptz then fd else fd + 1 end as a_day, td as b_day
+              from (select ((${w.from}::timestamptz) at time zone ${w.timeZone})::date as fd, ((${w.to}::timestamptz) at time zone ${w.timeZone})::date as td) x) y`;
+  const whole = d!.a_day < d!.b_day;
+  // A daily series of whole days only: the trigger-kept counts per day (migration monitoring_active_days).
+  if (whole && w.granularity === "day" && w.total === false && d!.a.getTime() === w.from.getTime() && d!.b.getTime() === w.to.getTime()) {
+    const rows = await db.$queryRaw<Array<{ b: string; g: number; n: number }>>`
+      select to_char(day, 'YYYY-MM-DD') as b, 0 as g, sum(n)::int as n from contact_active_day_counts
+       where organization_id = ${o} and day >= ${d!.a_day}::date and day < ${d!.b_day}::date
+       group by day having sum(n) > 0`;
+    return grouped(rows, (r) => r.n);
   }
+  // Else the whole days' (day, contact) pairs from contact_active_days, with the partial days'
+  // engagements from the sources, counted distinct per bucket and over the window.
+  const a = whole ? d!.a : w.to;
+  const b = whole ? d!.b : w.to;
+  const edge = (col: Prisma.Sql) => Prisma.sql`((${col} >= ${w.from} and ${col} < ${a}) or (${col} >= ${b} and ${col} < ${w.to}))`;
   const rows = await db.$queryRaw<Array<{ b: string | null; g: number; n: number }>>`
     select ${label(w)}, count(distinct contact_id)::int as n from (
-      select ${bucketOf(w, Prisma.sql`e.occurred_at`)} as b, e.contact_id from message_events e
-       where e.organization_id = ${o} and e.type in ('OPENED', 'CLICKED', 'REPLIED') and ${inWindow(w, Prisma.sql`e.occurred_at`)} and e.contact_id is not null
+      select ${bucketOf(w, Prisma.sql`(d.day::timestamp at time zone ${w.timeZone})`)} as b, d.contact_id from contact_active_days d
+       where d.organization_id = ${o} and d.day >= ${d!.a_day}::date and d.day < ${d!.b_day}::date and ${whole}
+      union all
+      select ${bucketOf(w, Prisma.sql`e.occurred_at`)}, e.contact_id from message_events e
+       where e.organization_id = ${o} and e.type in ('OPENED', 'CLICKED', 'REPLIED') and ${edge(Prisma.sql`e.occurred_at`)} and e.contact_id is not null
       union all
       select ${bucketOf(w, Prisma.sql`t.occurred_at`)}, t.contact_id from touchpoints t
-       where t.organization_id = ${o} and ${inWindow(w, Prisma.sql`t.occurred_at`)} and t.contact_id is not null
+       where t.organization_id = ${o} and ${edge(Prisma.sql`t.occurred_at`)} and t.contact_id is not null
       union all
       select ${bucketOf(w, Prisma.sql`x.occurred_at`)}, x.contact_id from conversions x
-       where x.organization_id = ${o} and ${inWindow(w, Prisma.sql`x.occurred_at`)} and x.contact_id is not null) a
+       where x.organization_id = ${o} and ${edge(Prisma.sql`x.occurred_at`)} and x.contact_id is not null) a
     ${groupBy(w)}`;
   return grouped(rows, (r) => r.n);
 }
