@@ -203,7 +203,7 @@ async function oneRun(
       return { name, calls: a.calls - z.calls, total: a.total - z.total };
     }).filter((x) => x.calls > 0 && TRIGGER_FUNCTIONS.includes(x.name)).sort((x, y) => y.total - x.total);
     // The triggers themselves (the functions they call are inside their total).
-    const trigTotal = trig.filter((x) => TRIGGER_FUNCTIONS.indexOf(x.name) < 4).reduce((acc, x) => acc + x.total, 0);
+    const trigTotal = trig.filter((x) => TRIGGERS.includes(x.name)).reduce((acc, x) => acc + x.total, 0);
     const sentN = byTo.size || 1;
     const trigLine = triggersOff
       ? "triggers: OFF (marketsage.bulk_load=on in the workers' sessions: campaign_stats, campaign_costs and contact_facts not maintained — comparison only)"
@@ -229,9 +229,15 @@ async function oneRun(
 }
 
 /** The trigger functions on messages and message_events (the first four), then the functions they call. */
-const TRIGGER_FUNCTIONS = [
+// The trigger functions first (their total holds what they call), then what they call.
+const TRIGGERS = [
   "marketsage_campaign_events_changed", "marketsage_campaign_messages_changed", "marketsage_events_inserted", "marketsage_apply_message_event",
+  "marketsage_kpi_events_changed", "marketsage_kpi_messages_changed", "marketsage_active_days_changed",
+];
+const TRIGGER_FUNCTIONS = [
+  ...TRIGGERS,
   "marketsage_apply_campaign_stats", "marketsage_apply_campaign_costs", "marketsage_contact_updated", "marketsage_apply_contact_to_members",
+  "marketsage_apply_message_kpis", "marketsage_add_active_days",
 ];
 
 async function functionTimes(sql: pg.Pool): Promise<Map<string, { calls: number; total: number; self: number }>> {
