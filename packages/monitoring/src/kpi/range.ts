@@ -21,6 +21,9 @@ export const KpiRangeInput = {
   to: z.iso.date().optional().describe("Last local day, included"),
 };
 
+/** One KPI by name (the tools that take one list the names). */
+export const KpiEnum = z.enum(KPI_NAMES);
+
 /**
  * A subset of the KPIs by name. Checked against KPI_NAMES with the names in the error, not listed
  * as an enum: the names are in the trend and alert tools' enums and every dashboard answer, and

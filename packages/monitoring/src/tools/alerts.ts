@@ -4,9 +4,9 @@ import { randomUUID } from "node:crypto";
 import { defineTool, lines, UserError } from "@marketsage/core";
 import { z } from "zod";
 import { describeRule, evaluateAlerts, isRelative, OPERATORS, type Operator, type ThresholdRow } from "../alerts/evaluate.ts";
-import { KPI_DEFS, KPI_NAMES, type KpiName } from "../kpi/index.ts";
+import { KPI_DEFS, type KpiName } from "../kpi/index.ts";
+import { KpiEnum } from "../kpi/range.ts";
 
-const KpiEnum = z.enum(KPI_NAMES as unknown as [KpiName, ...KpiName[]]);
 const SEVERITIES = ["INFO", "WARNING", "CRITICAL"] as const;
 const MAX_RULES = 100;
 

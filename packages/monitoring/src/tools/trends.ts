@@ -7,12 +7,12 @@
 import { defineTool, lines } from "@marketsage/core";
 import { formatMoney, money, roundTo } from "@marketsage/domain";
 import { z } from "zod";
-import { KPI_DEFS, KPI_NAMES, kpiSeries, type KpiName } from "../kpi/index.ts";
+import { KPI_DEFS, kpiSeries, type KpiName } from "../kpi/index.ts";
+import { KpiEnum } from "../kpi/range.ts";
 import { addDays, dailySeries, localDayWindow } from "../series.ts";
 import { dayOfWeekProfile, forecastSeries, mannKendall, seriesTrend } from "../stats/index.ts";
 
 const Num = z.number().nullable();
-const KpiEnum = z.enum(KPI_NAMES as unknown as [KpiName, ...KpiName[]]);
 
 /** Rounds a KPI value for the answer: ratios to 4 decimals, money to 2, counts to 2 (forecasts are fractional). */
 export function kpiRound(kpi: KpiName, x: number): number;
